@@ -1,0 +1,359 @@
+"""Contracts stack.yml must keep: each test names the deploy-time failure it prevents."""
+import re
+
+import pytest
+
+from tests.support.template import (
+    DEV_CFG,
+    HANDLER,
+    container,
+    depends_on,
+    load,
+    references,
+    resource,
+    resources_of_type,
+)
+
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|TOKEN", re.IGNORECASE)
+
+
+def props(name):
+    return resource(name)["Properties"]
+
+
+# --- ordering: DependsOn for relations CloudFormation cannot see through references ----------------
+
+@pytest.mark.parametrize(
+    "name, needed",
+    [
+        # No capacity, no log group, no listener (targets can't register) or an unmigrated DB.
+        ("ApplicationService", {"ApplicationAutoscaling", "ApplicationLogGroup",
+                                "ApplicationLoadBalancerHttpListener", "MigrateTask"}),
+        # run_task needs a registered container instance; migrate needs the DB; logs need a group.
+        ("MigrateTask", {"ApplicationAutoscaling", "ApplicationDatabase", "ApplicationLogGroup"}),
+        # Otherwise Lambda creates the group itself, without retention, and the stack can't own it.
+        ("EcsTaskRunner", {"EcsTaskRunnerLogGroup"}),
+    ],
+)
+def test_depends_on(name, needed):
+    missing = needed - depends_on(name)
+    assert not missing, f"{name} must DependsOn {sorted(missing)}"
+
+
+def test_http_listener_forwards_to_the_service_target_group():
+    actions = props("ApplicationLoadBalancerHttpListener")["DefaultActions"]
+    assert {"Type": "forward", "TargetGroupArn": {"Ref": "ApplicationServiceTargetGroup"}} in actions
+    [service_lb] = props("ApplicationService")["LoadBalancers"]
+    assert service_lb["TargetGroupArn"] == {"Ref": "ApplicationServiceTargetGroup"}
+    assert (service_lb["ContainerName"], service_lb["ContainerPort"]) == ("todobackend", 8000)
+
+
+# --- network: paired rules, port ranges, nothing open that should not be ----------------------------
+
+def _rules(resource_type, group_key, peer_key):
+    return {
+        (r["Properties"][group_key]["Ref"], r["Properties"][peer_key]["Ref"],
+         r["Properties"]["IpProtocol"], r["Properties"]["FromPort"], r["Properties"]["ToPort"])
+        for r in resources_of_type(resource_type).values()
+        if peer_key in r["Properties"]
+    }
+
+
+def test_every_group_to_group_ingress_has_its_egress_twin():
+    ingress = _rules("AWS::EC2::SecurityGroupIngress", "GroupId", "SourceSecurityGroupId")
+    egress = _rules("AWS::EC2::SecurityGroupEgress", "GroupId", "DestinationSecurityGroupId")
+    mirrored = {(source, group, proto, low, high) for group, source, proto, low, high in ingress}
+    assert mirrored == egress
+
+
+@pytest.mark.parametrize(
+    "target, source, low, high",
+    [
+        ("ApplicationAutoscalingSecurityGroup", "ApplicationLoadBalancerSecurityGroup", 32768, 60999),
+        ("ApplicationDatabaseSecurityGroup", "ApplicationAutoscalingSecurityGroup", 3306, 3306),
+    ],
+)
+def test_group_to_group_ingress(target, source, low, high):
+    ingress = _rules("AWS::EC2::SecurityGroupIngress", "GroupId", "SourceSecurityGroupId")
+    assert (target, source, "tcp", low, high) in ingress
+
+
+@pytest.mark.parametrize("group", ["ApplicationDatabaseSecurityGroup", "ApplicationLoadBalancerSecurityGroup"])
+def test_default_allow_all_egress_is_replaced(group):
+    # Without an explicit egress list AWS adds allow-all; TEST-NET ICMP means "nothing".
+    assert props(group)["SecurityGroupEgress"] == [
+        {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "192.0.2.0/32"}
+    ]
+
+
+def test_nothing_but_the_load_balancer_is_open_to_the_internet():
+    opened = []
+    for name, body in resources_of_type("AWS::EC2::SecurityGroup").items():
+        for rule in _flatten_if(body["Properties"].get("SecurityGroupIngress", [])):
+            if rule.get("CidrIp") == "0.0.0.0/0" or rule.get("CidrIpv6") == "::/0":
+                opened.append((name, rule["FromPort"]))
+    for name, body in resources_of_type("AWS::EC2::SecurityGroupIngress").items():
+        if body["Properties"].get("CidrIp") == "0.0.0.0/0":
+            opened.append((name, body["Properties"]["FromPort"]))
+    assert sorted(opened) == [("ApplicationLoadBalancerSecurityGroup", 80),
+                              ("ApplicationLoadBalancerSecurityGroup", 443)]
+
+
+def _flatten_if(rules):
+    """Both branches of an Fn::If rule entry, without AWS::NoValue."""
+    for rule in rules:
+        if "Fn::If" in rule:
+            yield from (branch for branch in rule["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"})
+        else:
+            yield rule
+
+
+# --- database -----------------------------------------------------------------------------------
+
+def test_database_is_private_encrypted_and_kept():
+    db = resource("ApplicationDatabase")
+    p = db["Properties"]
+    assert (db["DeletionPolicy"], db["UpdateReplacePolicy"]) == ("Snapshot", "Snapshot")
+    assert p["StorageEncrypted"] is True
+    assert p["PubliclyAccessible"] is False
+    assert p["StorageType"] == "gp3"
+    assert p["BackupRetentionPeriod"] > 0
+    assert p["MultiAZ"] == {"Ref": "DatabaseMultiAZ"}
+    assert p["DBSubnetGroupName"] == {"Ref": "ApplicationDatabaseSubnetGroup"}
+    assert props("ApplicationDatabaseSubnetGroup")["SubnetIds"] == {"Ref": "ApplicationSubnets"}
+
+
+def test_database_version_and_class_are_current():
+    p = props("ApplicationDatabase")
+    major, minor, *_ = str(p["EngineVersion"]).split(".") + [""]
+    assert (p["Engine"], major) == ("mysql", "8") and minor in {"0", "4"}, "MySQL 5.7 is retired"
+    assert len(str(p["EngineVersion"]).split(".")) >= 3, "cfn-lint rejects major-only versions"
+    default_class = load()["Parameters"][p["DBInstanceClass"]["Ref"]]["Default"]
+    assert not default_class.startswith(("db.t2.", "db.m3.", "db.m4.")), "previous-generation class"
+
+
+def test_master_password_comes_from_a_generated_secret():
+    p = props("ApplicationDatabase")
+    assert "ManageMasterUserPassword" not in p, "an RDS-managed secret rotates under running tasks"
+    assert p["MasterUserPassword"] == {
+        "Fn::Sub": "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"
+    }
+    secret = props("DatabaseSecret")["GenerateSecretString"]
+    assert secret["GenerateStringKey"] == "password"
+    assert not resources_of_type("AWS::SecretsManager::RotationSchedule")
+
+
+# --- load balancer ------------------------------------------------------------------------------
+
+def test_load_balancer_attributes():
+    p = props("ApplicationLoadBalancer")
+    attributes = {a["Key"]: a["Value"] for a in p["LoadBalancerAttributes"]}
+    assert p["Scheme"] == "internet-facing"
+    assert attributes["idle_timeout.timeout_seconds"] == "30"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+
+
+def test_target_group_brings_new_tasks_into_service_quickly():
+    p = props("ApplicationServiceTargetGroup")
+    attributes = {a["Key"]: a["Value"] for a in p["TargetGroupAttributes"]}
+    assert (p["Protocol"], p["Port"], p["HealthCheckPath"]) == ("HTTP", 8000, "/")
+    assert p["HealthCheckPort"] == "traffic-port", "dynamic host ports: check the port traffic uses"
+    assert p["HealthCheckTimeoutSeconds"] < p["HealthCheckIntervalSeconds"]
+    assert p["HealthyThresholdCount"] * p["HealthCheckIntervalSeconds"] <= 20
+    assert attributes["deregistration_delay.timeout_seconds"] == "30"
+
+
+def test_https_is_optional_and_redirects_http():
+    template = load()
+    assert template["Conditions"]["HasCertificate"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]
+    }
+    assert resource("ApplicationLoadBalancerHttpsListener")["Condition"] == "HasCertificate"
+    redirect = resource("ApplicationLoadBalancerHttpRedirectRule")
+    assert redirect["Condition"] == "HasCertificate"
+    assert redirect["Properties"]["Actions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+
+
+# --- capacity -----------------------------------------------------------------------------------
+
+def test_no_launch_configuration_and_no_hard_coded_cluster_name():
+    assert not resources_of_type("AWS::AutoScaling::LaunchConfiguration")
+    assert "ClusterName" not in resource("ApplicationCluster").get("Properties", {})
+    assert "LaunchTemplate" in props("ApplicationAutoscaling")
+
+
+def test_ami_comes_from_the_public_ssm_parameter():
+    parameter = load()["Parameters"]["ApplicationImageId"]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
+    assert parameter["Default"].startswith("/aws/service/ecs/optimized-ami/")
+
+
+def test_launch_template_requires_imdsv2_and_user_data_joins_signals_and_prepares_volume():
+    data = props("ApplicationLaunchTemplate")["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    script = data["UserData"]["Fn::Base64"]["Fn::Sub"]
+    assert "ECS_CLUSTER=${ApplicationCluster}" in script
+    assert "/etc/ecs/ecs.config" in script
+    assert re.search(r"chown 1000:1000 /data/public", script)
+    assert "--resource ApplicationAutoscaling" in script and "cfn-signal" in script
+
+
+def test_auto_scaling_group_waits_for_signals():
+    group = resource("ApplicationAutoscaling")
+    assert group["CreationPolicy"]["ResourceSignal"]["Count"] == {"Ref": "ApplicationInstanceCount"}
+    assert group["UpdatePolicy"]["AutoScalingRollingUpdate"]["WaitOnResourceSignals"] is True
+
+
+# --- application ----------------------------------------------------------------------------------
+
+def test_task_definition_families_are_fixed():
+    assert props("ApplicationTaskDefinition")["Family"] == "todobackend"
+    assert props("MigrateTaskDefinition")["Family"] == "todobackend-migrate"
+
+
+def test_essential_flags():
+    assert container("ApplicationTaskDefinition", "todobackend")["Essential"] is True
+    assert container("ApplicationTaskDefinition", "collectstatic")["Essential"] is False
+    assert container("MigrateTaskDefinition", "migrate")["Essential"] is True
+
+
+def test_app_container_serves_uwsgi_on_a_dynamic_host_port():
+    app = container("ApplicationTaskDefinition", "todobackend")
+    assert app["PortMappings"] == [{"ContainerPort": 8000, "HostPort": 0, "Protocol": "tcp"}]
+    assert app["Command"][:2] == ["uwsgi", "--http=0.0.0.0:8000"]
+    assert app["DependsOn"] == [{"ContainerName": "collectstatic", "Condition": "SUCCESS"}]
+    volumes = props("ApplicationTaskDefinition")["Volumes"]
+    assert volumes == [{"Name": "public", "Host": {"SourcePath": "/data/public"}}]
+
+
+def test_migrate_and_collectstatic_commands():
+    assert container("MigrateTaskDefinition", "migrate")["Command"] == [
+        "python3", "manage.py", "migrate", "--no-input"]
+    assert container("ApplicationTaskDefinition", "collectstatic")["Command"] == [
+        "python3", "manage.py", "collectstatic", "--no-input"]
+
+
+def _all_containers():
+    for name, body in resources_of_type("AWS::ECS::TaskDefinition").items():
+        for c in body["Properties"]["ContainerDefinitions"]:
+            yield name, c
+
+
+def _log_group_names():
+    names = {}
+    for name, body in resources_of_type("AWS::Logs::LogGroup").items():
+        names[name] = body["Properties"]["LogGroupName"]
+    return names
+
+
+def test_every_awslogs_group_is_a_log_group_of_this_stack():
+    groups = _log_group_names()
+    for task, c in _all_containers():
+        options = c["LogConfiguration"]["Options"]
+        assert c["LogConfiguration"]["LogDriver"] == "awslogs"
+        group = options["awslogs-group"]
+        assert group in [{"Ref": name} for name in groups] or group in groups.values(), (
+            f"{task}/{c['Name']} logs to {group}, which this stack does not create")
+        assert options["awslogs-stream-prefix"]
+
+
+def test_lambda_log_group_is_the_one_lambda_writes_to():
+    function = props("EcsTaskRunner")
+    assert props("EcsTaskRunnerLogGroup")["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/" + function["FunctionName"]["Fn::Sub"]}
+
+
+def test_service_rolls_forward_safely():
+    p = props("ApplicationService")
+    config = p["DeploymentConfiguration"]
+    assert (config["MaximumPercent"], config["MinimumHealthyPercent"]) == (200, 100)
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert p["HealthCheckGracePeriodSeconds"] > 0
+    assert "Role" not in p, "ECS uses its service-linked role"
+
+
+# --- secrets ----------------------------------------------------------------------------------------
+
+def test_no_secret_in_container_environment():
+    for task, c in _all_containers():
+        for variable in c.get("Environment", []):
+            assert not SECRET_NAME.search(variable["Name"]), (
+                f"{task}/{c['Name']} sets {variable['Name']} in plaintext; use Secrets")
+
+
+def test_containers_that_talk_to_the_database_read_secrets_through_the_execution_role():
+    for task, name in [("ApplicationTaskDefinition", "todobackend"), ("MigrateTaskDefinition", "migrate")]:
+        secrets = {s["Name"]: s["ValueFrom"] for s in container(task, name)["Secrets"]}
+        assert references(secrets["MYSQL_PASSWORD"]) == {"DatabaseSecret"}
+        assert references(secrets["SECRET_KEY"]) == {"ApplicationSecretKey"}
+        assert props(task)["ExecutionRoleArn"] == {"Fn::GetAtt": ["ApplicationTaskExecutionRole", "Arn"]}
+
+
+def test_execution_role_reads_only_this_stacks_secrets():
+    [policy] = props("ApplicationTaskExecutionRole")["Policies"]
+    statements = [s for s in policy["PolicyDocument"]["Statement"]
+                  if "secretsmanager:GetSecretValue" in str(s["Action"])]
+    assert [references(s["Resource"]) for s in statements] == [{"DatabaseSecret", "ApplicationSecretKey"}]
+
+
+def test_no_secret_in_parameters_or_outputs():
+    template = load()
+    for name, parameter in template["Parameters"].items():
+        assert not SECRET_NAME.search(name), f"parameter {name} looks like a secret; generate it"
+        assert not (parameter.get("NoEcho") and "Default" in parameter)
+    secrets = set(resources_of_type("AWS::SecretsManager::Secret"))
+    for name, output in template["Outputs"].items():
+        assert not references(output["Value"]) & secrets, f"output {name} exposes a secret"
+
+
+# --- deployment task ----------------------------------------------------------------------------
+
+def test_task_runner_runtime_and_timeouts():
+    function = props("EcsTaskRunner")
+    version = tuple(int(x) for x in function["Runtime"].removeprefix("python").split("."))
+    assert version >= (3, 12), "python3.6-3.11 can no longer be created (or soon)"
+    custom = props("MigrateTask")
+    assert 1 <= custom["ServiceTimeout"] <= 3600
+    assert custom["ServiceTimeout"] >= function["Timeout"], "CloudFormation must outwait the Lambda"
+
+
+def test_migrate_task_runs_the_migrate_definition_on_this_cluster():
+    custom = props("MigrateTask")
+    assert custom["ServiceToken"] == {"Fn::GetAtt": ["EcsTaskRunner", "Arn"]}
+    assert custom["Cluster"] == {"Ref": "ApplicationCluster"}
+    assert custom["TaskDefinition"] == {"Ref": "MigrateTaskDefinition"}
+
+
+def test_task_runner_role_is_scoped_to_this_cluster_and_its_roles():
+    [policy] = props("EcsTaskRunnerRole")["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    for sid in ("RunMigrateTask", "FollowTasks"):
+        assert statements[sid]["Condition"]["ArnEquals"]["ecs:cluster"] == {
+            "Fn::GetAtt": ["ApplicationCluster", "Arn"]}
+    assert "todobackend-migrate" in statements["RunMigrateTask"]["Resource"]["Fn::Sub"]
+    assert references(statements["PassTaskRoles"]["Resource"]) == {"ApplicationTaskExecutionRole"}
+    assert references(statements["WriteOwnLogs"]["Resource"]) == {"EcsTaskRunnerLogGroup"}
+
+
+def test_inline_zipfile_is_identical_to_the_handler_file():
+    inline = props("EcsTaskRunner")["Code"]["ZipFile"]
+    assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
+
+
+# --- outputs and dev.cfg --------------------------------------------------------------------------
+
+def test_outputs_for_users_and_smoke_tests():
+    outputs = load()["Outputs"]
+    assert outputs["PublicURL"]["Value"] == {"Fn::Sub": "http://${ApplicationLoadBalancer.DNSName}"}
+    assert references(outputs["ClusterName"]["Value"]) == {"ApplicationCluster"}
+    assert references(outputs["ServiceName"]["Value"]) == {"ApplicationService"}
+    assert references(outputs["TargetGroupArn"]["Value"]) == {"ApplicationServiceTargetGroup"}
+
+
+def test_dev_cfg_names_parameters_and_sets_every_required_one():
+    parameters = load()["Parameters"]
+    given = dict(line.split("=", 1) for line in DEV_CFG.read_text().split())
+    assert set(given) <= set(parameters), f"unknown keys: {sorted(set(given) - set(parameters))}"
+    required = {name for name, p in parameters.items() if "Default" not in p}
+    assert required <= set(given), f"dev.cfg misses {sorted(required - set(given))}"
+    assert not any(parameters[name].get("NoEcho") for name in given)
