@@ -28,7 +28,8 @@ REQUIRED = {"Cluster": "the ECS cluster name or ARN", "TaskDefinition": "the tas
 ECS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 # The response is a PUT to a pre-signed S3 URL: idempotent, so retrying after a lost reply is safe.
 RESPONSE_RETRY = urllib3.Retry(
-    total=2, backoff_factor=0.5, status_forcelist=range(500, 600), allowed_methods={"PUT"}
+    total=2, backoff_factor=0.5, status_forcelist=range(500, 600), allowed_methods={"PUT"},
+    respect_retry_after_header=False,  # a long Retry-After would outlast the safety margin
 )
 RESPONSE_TIMEOUT = urllib3.Timeout(total=2)
 HTTP = urllib3.PoolManager()

@@ -39,21 +39,17 @@ def test_create_runs_the_task_once_and_answers_success(event, invoke, cluster, c
     assert put.args["X-Amz-Signature"] == "abc123", "the pre-signed query string must reach S3 intact"
 
 
-def test_started_by_is_derived_from_the_request_and_valid_for_ecs(event, invoke, cluster):
-    request = event()
-    invoke(request)
-    started_by = cluster.client.describe_tasks(cluster=cluster.name, tasks=cluster.task_arns())["tasks"][0][
-        "startedBy"]
-    assert re.fullmatch(r"[A-Za-z0-9_-]{1,36}", started_by)
-    assert cluster.task_arns(started_by=started_by)
+def test_each_request_starts_its_task_with_its_own_valid_started_by(event, invoke, cluster):
     invoke(event())
-    assert len(cluster.task_arns(started_by=started_by)) == 1, "another request must start its own task"
+    invoke(event())
+    started_by = {cluster.task(arn).started_by for arn in cluster.task_arns()}
+    assert len(started_by) == 2
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,36}", value) for value in started_by), "ECS's startedBy limits"
 
 
-def test_create_id_is_stable_for_the_stack_and_never_the_log_stream(event, invoke):
-    first, second = invoke(event()), invoke(event())
-    assert first["PhysicalResourceId"] == second["PhysicalResourceId"] == CREATED_ID
-    assert LambdaContext.log_stream_name not in CREATED_ID
+def test_create_id_is_stable_for_the_stack(event, invoke):
+    # The context offers a log stream name (the book's id); the id must not depend on it or on the request.
+    assert invoke(event())["PhysicalResourceId"] == invoke(event())["PhysicalResourceId"] == CREATED_ID
 
 
 def test_update_runs_the_task_and_keeps_the_id(event, invoke, cluster):
@@ -95,8 +91,10 @@ def test_every_container_of_a_multi_container_task_counts(event, invoke, cluster
     assert invoke(event(ResourceProperties={"Cluster": cluster.name, "TaskDefinition": arn}))["Status"] == "SUCCESS"
 
 
-def test_second_essential_container_failing_fails_the_request(event, invoke, cluster):
-    arn = _two_container_definition(cluster)
+# Every container counts, essential or not (see the handler's docstring).
+@pytest.mark.parametrize("essential", [True, False], ids=["essential", "non-essential"])
+def test_second_container_failing_fails_the_request(event, invoke, cluster, essential):
+    arn = _two_container_definition(cluster, second_essential=essential)
     cluster.gaps.containers_end({"migrate": 0, "seed": 2})
     request = event("Update", PhysicalResourceId="MigrateTask-existing",
                     ResourceProperties={"Cluster": cluster.name, "TaskDefinition": arn})
@@ -106,10 +104,10 @@ def test_second_essential_container_failing_fails_the_request(event, invoke, clu
                                                    f"stopped: {STOPPED})", "MigrateTask-existing")
 
 
-def _two_container_definition(cluster):
+def _two_container_definition(cluster, second_essential=True):
     return cluster.register(family="todobackend-migrate", containerDefinitions=[
         {"name": "migrate", "image": "todobackend", "essential": True, "memoryReservation": 5},
-        {"name": "seed", "image": "todobackend", "essential": True, "memoryReservation": 5},
+        {"name": "seed", "image": "todobackend", "essential": second_essential, "memoryReservation": 5},
     ])
 
 
@@ -214,7 +212,7 @@ def test_missing_exit_code_without_any_reason_says_so(event, invoke, cluster):
 
 
 def test_task_that_ecs_forgets_while_waiting_fails(event, invoke, cluster, keep_tasks_running):
-    clock = FakeClock()
+    clock, forgotten = FakeClock(), []
 
     def forget_while_sleeping(seconds):
         clock.sleep(seconds)
@@ -222,7 +220,6 @@ def test_task_that_ecs_forgets_while_waiting_fails(event, invoke, cluster, keep_
         cluster.forget(task_arn)
         forgotten.append(task_arn)
 
-    forgotten = []
     response = invoke(event(), LambdaContext(300, clock), sleep=forget_while_sleeping)
     assert response["Reason"] == f"ECS no longer describes task {forgotten[0]}: no reason given"
 
@@ -273,6 +270,16 @@ def test_response_put_failing_once_is_retried(event, task_runner, cloudformation
     assert first == second and second["Status"] == "SUCCESS"
 
 
+def test_retry_after_is_not_obeyed_past_the_safety_margin(event, task_runner, cloudformation, monkeypatch):
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # urllib3's backoff sleeps through time.sleep
+    cloudformation.server.expect_oneshot_request(RESPONSE_PATH, method="PUT").respond_with_data(
+        "", status=503, headers={"Retry-After": "120"})
+    task_runner.handler(event(), LambdaContext(300))
+    assert len(cloudformation.requests) == 2
+    assert all(seconds < task_runner.SAFETY_MARGIN_SECONDS for seconds in slept)
+
+
 def test_response_never_delivered_is_logged_and_raised(event, task_runner, cloudformation, logged):
     cloudformation.fail_always(503)
     with pytest.raises(urllib3.exceptions.MaxRetryError):
@@ -309,7 +316,8 @@ def test_long_reason_is_truncated_to_fit_4096_bytes(event, invoke, cloudformatio
     cluster.gaps.containers_end({"migrate": 1}, stopped_reason="é" * 5000)
     response = invoke(event())
     [put] = cloudformation.requests
-    assert len(put.get_data()) <= task_runner.MAX_RESPONSE_BYTES
+    # "é" is sent as \u00e9 (6 bytes): the body ends within one character of the limit.
+    assert task_runner.MAX_RESPONSE_BYTES - 6 < len(put.get_data()) <= task_runner.MAX_RESPONSE_BYTES
     assert int(put.headers["Content-Length"]) == len(put.get_data())
     assert response["Reason"].startswith("container 'migrate' exited with code 1 (task ")
     assert response["Reason"].endswith("é [truncated]")
