@@ -53,7 +53,7 @@ def aws(monkeypatch):
 
 
 @pytest.fixture
-def keep_tasks_running():
+def keep_tasks_running(aws):
     """Tasks stay RUNNING however often they are described."""
     state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
 
