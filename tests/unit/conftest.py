@@ -1,0 +1,148 @@
+"""Fixtures for the task-runner tests: moto ECS, a local CloudFormation response endpoint, the handler."""
+import importlib.util
+import json
+import socket
+import threading
+import uuid
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.moto_api import state_manager
+
+from tests.support.cloudformation import RESPONSE_PATH, STACK_ID, CloudFormationEndpoint
+from tests.support.lambda_runtime import LambdaContext
+from tests.support.moto_ecs import REGION, EcsCluster, migrate_task_definition
+from tests.support.template import HANDLER
+
+TIMINGS = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.write_sep("-", "task-runner timings")
+        for line in TIMINGS:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def timings():
+    """Lines printed in the terminal summary (speed is reported, never asserted)."""
+    return TIMINGS
+
+
+@pytest.fixture(scope="session")
+def task_runner():
+    """lambda/task_runner.py, loaded from the file CloudFormation deploys ('lambda' is no importable name)."""
+    spec = importlib.util.spec_from_file_location("task_runner", HANDLER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto for every AWS call; the handler's boto3.client() uses the session yielded here."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        state_manager.set_transition("ecs::task", {"progression": "immediate"})
+        session = boto3.Session(region_name=REGION)
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+        yield session
+        state_manager.unset_transition("ecs::task")
+
+
+@pytest.fixture
+def keep_tasks_running(aws):
+    """Tasks stay RUNNING however often they are described."""
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 10**9})
+
+
+@pytest.fixture
+def cluster(aws):
+    return EcsCluster(aws)
+
+
+@pytest.fixture
+def migrate_arn(cluster):
+    return cluster.register(**migrate_task_definition())
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    return "127.0.0.1", 0
+
+
+@pytest.fixture
+def cloudformation(httpserver):
+    return CloudFormationEndpoint(httpserver)
+
+
+@pytest.fixture
+def event(cloudformation, cluster, migrate_arn):
+    """A custom-resource event for MigrateTask as CloudFormation sends it; override any field."""
+
+    def make(request_type="Create", **fields):
+        body = {
+            "RequestType": request_type,
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:todobackend-ecsTasks",
+            "ResponseURL": cloudformation.url,
+            "StackId": STACK_ID,
+            "RequestId": str(uuid.uuid4()),
+            "LogicalResourceId": "MigrateTask",
+            "ResourceType": "AWS::CloudFormation::CustomResource",
+            "ResourceProperties": {
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:todobackend-ecsTasks",
+                "Cluster": cluster.name,
+                "TaskDefinition": migrate_arn,
+            },
+        }
+        return {**body, **fields}
+
+    return make
+
+
+@pytest.fixture
+def invoke(task_runner, cloudformation):
+    """Run the handler once; return the one response CloudFormation received from it."""
+
+    def run(event, context=None, **kwargs):
+        before = len(cloudformation.requests)
+        task_runner.handler(event, context or LambdaContext(300), **kwargs)
+        sent = cloudformation.bodies()[before:]
+        assert len(sent) == 1, f"expected exactly one response, got {len(sent)}"
+        return sent[0]
+
+    return run
+
+
+@pytest.fixture
+def logged(capsys):
+    """The handler's JSON log lines so far, as dicts."""
+
+    def read():
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+    return read
+
+
+@pytest.fixture
+def dropping_server():
+    """A 127.0.0.1 server that reads each request and hangs up without answering; counts connections."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.recv(65536)
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    host, port = listener.getsockname()
+    yield f"http://{host}:{port}{RESPONSE_PATH}", accepted
+    listener.close()
