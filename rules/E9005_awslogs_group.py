@@ -40,9 +40,9 @@ class AwslogsGroup(CloudFormationLintRule):
                 if task in lessons.targets(cfn, name, "Properties", "TaskDefinition")
             ]
             for index, container in lessons.containers(cfn, task):
-                config = container.get("LogConfiguration") or {}
-                options = config.get("Options") or {}
-                if config.get("LogDriver") != "awslogs" or "awslogs-group" not in options:
+                config = container.get("LogConfiguration")
+                options = config.get("Options") if isinstance(config, dict) else None
+                if not isinstance(options, dict) or config.get("LogDriver") != "awslogs" or "awslogs-group" not in options:
                     continue
                 if str(options.get("awslogs-create-group", "")).lower() == "true":
                     continue

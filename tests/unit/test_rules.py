@@ -24,6 +24,8 @@ FIXTURE_FILES = sorted(FIXTURES.glob("*.yml"))
 
 def project_matches(text):
     matches = lint(text, config=ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)]))
+    crashes = [m.message for m in matches if m.rule.id == "E0002"]  # a rule raised an exception
+    assert not crashes
     return {(m.rule.id, m.linenumber) for m in matches if PROJECT_ID.match(m.rule.id)}
 
 
@@ -81,3 +83,27 @@ def test_stack_is_clean_under_all_rules(monkeypatch):
     monkeypatch.chdir(ROOT)
     matches = lint(STACK.read_text(), config=ManualArgs(append_rules=[str(RULES_DIR)]))
     assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
+
+
+@pytest.mark.parametrize("old, new, rule_id", [
+    ("      Family: todobackend\n", "", "W9001"),
+    ("      - ApplicationLoadBalancerHttpListener\n", "", "E9002"),
+    ("          Essential: false\n", "", "E9003"),
+    ("      FromPort: 32768\n      ToPort: 60999\n      GroupId: !Ref ApplicationAutoscalingSecurityGroup",
+     "      FromPort: 8000\n      ToPort: 8000\n      GroupId: !Ref ApplicationAutoscalingSecurityGroup", "E9004"),
+    # Not a regression: MigrateTask still follows the log group, which its task definition Refs.
+    ("      - ApplicationLogGroup\n    Properties:\n      ServiceToken", "    Properties:\n      ServiceToken", None),
+    ("      LogGroupName: !Sub /aws/lambda/${AWS::StackName}-ecsTasks",
+     "      LogGroupName: !Sub /${AWS::StackName}/ecsTasks", "W9006"),
+    ("      ServiceTimeout: 360\n", "      ServiceTimeout: 120\n", "E9007"),
+    ("      Handler: index.handler\n", "      Handler: index.main\n", "E9008"),
+    ("            - Name: MYSQL_USER\n              Value: todobackend\n",
+     "            - Name: MYSQL_PASSWORD\n              Value: hunter2\n", "E9009"),
+    ("      - MigrateTask\n", "", "E9010"),
+])
+def test_rules_catch_a_regression_in_the_stack(old, new, rule_id, outside_the_repo):
+    """Each lesson broken in stack.yml itself is caught by its rule, and only by it."""
+    text = STACK.read_text()
+    assert old in text
+    reported = {found for found, _ in project_matches(text.replace(old, new, 1))}
+    assert reported == ({rule_id} if rule_id else set())
