@@ -107,3 +107,12 @@ def test_rules_catch_a_regression_in_the_stack(old, new, rule_id, outside_the_re
     assert old in text
     reported = {found for found, _ in project_matches(text.replace(old, new, 1))}
     assert reported == ({rule_id} if rule_id else set())
+
+
+def test_one_off_commands_are_configurable(outside_the_repo):
+    """`-x E9003:commands=...` replaces the list: collectstatic is then only caught if awaited."""
+    text = (FIXTURES / "E9003_bad.yml").read_text()
+    config = ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)],
+                        configure_rules={"E9003": {"commands": ["flyway"]}})
+    reported = {(m.rule.id, m.linenumber) for m in lint(text, config=config) if m.rule.id == "E9003"}
+    assert reported == {("E9003", 26)}  # seed, which web waits for; collectstatic no longer
