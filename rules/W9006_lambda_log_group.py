@@ -63,10 +63,8 @@ class LambdaLogGroup(CloudFormationLintRule):
 
 def _log_groups_of(cfn, function, expected, configured, roles):
     """Groups meant for this function: configured, depended on, named for it, or a Lambda group its role may write."""
-    depends_on = cfn.template["Resources"][function].get("DependsOn", [])
     found = list(configured)
-    found += [g for g in ([depends_on] if isinstance(depends_on, str) else depends_on)
-              if lessons.resource_type(cfn, g) == LOG_GROUP]
+    found += [g for g in lessons.depends_on(cfn, function) if lessons.resource_type(cfn, g) == LOG_GROUP]
     found += [g for g in cfn.get_resources(LOG_GROUP)
               if lessons.template_text(lessons.properties(cfn, g).get("LogGroupName")) == expected]
     found += [g for role in roles for g in lessons.targets(cfn, role, "Properties", "Policies", types=(LOG_GROUP,))

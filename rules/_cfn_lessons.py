@@ -33,6 +33,13 @@ def resource_type(cfn, name: str) -> str | None:
     return body.get("Type") if isinstance(body, dict) else None
 
 
+def depends_on(cfn, name: str) -> list[str]:
+    """The logical ids in a resource's DependsOn attribute, whatever shape it has."""
+    value = cfn.template["Resources"][name].get("DependsOn", [])
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [item for item in values if isinstance(item, str)]
+
+
 def targets(cfn, name: str, *path: Any, types: tuple[str, ...] = ()) -> list[str]:
     """Resources that Ref/GetAtt/Sub under Resources/<name>/<path...> point at (graph edges)."""
     if cfn.graph is None or name not in cfn.graph.graph:
