@@ -4,7 +4,6 @@ import re
 import pytest
 
 from tests.support.template import (
-    DEV_CFG,
     HANDLER,
     container,
     depends_on,
@@ -340,7 +339,7 @@ def test_inline_zipfile_is_identical_to_the_handler_file():
     assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
 
 
-# --- outputs and dev.cfg --------------------------------------------------------------------------
+# --- outputs (dev.cfg is checked by tools/check_dev_cfg.py, tests/unit/test_dev_cfg.py) --------
 
 def test_outputs_for_users_and_smoke_tests():
     outputs = load()["Outputs"]
@@ -349,11 +348,3 @@ def test_outputs_for_users_and_smoke_tests():
     assert references(outputs["ServiceName"]["Value"]) == {"ApplicationService"}
     assert references(outputs["TargetGroupArn"]["Value"]) == {"ApplicationServiceTargetGroup"}
 
-
-def test_dev_cfg_names_parameters_and_sets_every_required_one():
-    parameters = load()["Parameters"]
-    given = dict(line.split("=", 1) for line in DEV_CFG.read_text().split())
-    assert set(given) <= set(parameters), f"unknown keys: {sorted(set(given) - set(parameters))}"
-    required = {name for name, p in parameters.items() if "Default" not in p}
-    assert required <= set(given), f"dev.cfg misses {sorted(required - set(given))}"
-    assert not any(parameters[name].get("NoEcho") for name in given)

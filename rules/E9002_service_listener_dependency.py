@@ -1,0 +1,51 @@
+"""E9002: an ECS service behind a target group that no listener it depends on forwards to.
+
+Lesson: ECS can only register targets in a target group that is attached to a load balancer, and a
+target group is attached by a listener or listener rule that forwards to it. CloudFormation cannot see
+that relation, so without `DependsOn` it may create the service first and the deploy fails with
+"The target group ... does not have an associated load balancer".
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html#aws-resource-ecs-service--examples
+"""
+import pathlib
+import sys
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+# cfn-lint loads rule files by path, not as a package: put the shared helper within reach.
+if (_HERE := str(pathlib.Path(__file__).resolve().parent)) not in sys.path:
+    sys.path.append(_HERE)
+import _cfn_lessons as lessons  # noqa: E402
+
+TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
+
+
+class ServiceListenerDependency(CloudFormationLintRule):
+    id = "E9002"
+    shortdesc = "ECS service not DependsOn the listener that forwards to its target group"
+    description = (
+        "A service registers targets only in a target group a listener forwards to; "
+        "without DependsOn CloudFormation may create the service first."
+    )
+    source_url = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html"
+    tags = ["resources", "ecs", "elasticloadbalancingv2", "project"]
+
+    def match(self, cfn):
+        matches = []
+        for service in cfn.get_resources("AWS::ECS::Service"):
+            balancers = lessons.properties(cfn, service).get("LoadBalancers", [])
+            for index, _ in enumerate(balancers if isinstance(balancers, list) else []):
+                path = ["Properties", "LoadBalancers", index, "TargetGroupArn"]
+                for group in lessons.targets(cfn, service, *path, types=(TARGET_GROUP,)):
+                    message = self._problem(cfn, service, group)
+                    if message:
+                        matches.append(RuleMatch(["Resources", service, *path], message))
+        return matches
+
+    @staticmethod
+    def _problem(cfn, service, group):
+        forwarders = lessons.listeners_forwarding_to(cfn, group)
+        if not forwarders:
+            return f"No listener or listener rule forwards to {group}: {service} cannot register targets"
+        if not any(lessons.ordered_after(cfn, service, forwarder) for forwarder in forwarders):
+            return f"{service} must DependsOn {' or '.join(forwarders)}, which attaches {group} to a load balancer"
+        return None

@@ -1,0 +1,87 @@
+"""E9003: a short-lived container left essential in a task definition that a service runs.
+
+Lesson: `Essential` defaults to true, and when an essential container stops ECS stops the whole task.
+A container that runs a one-off command and exits (collectstatic, migrate) therefore takes the task
+down every time it finishes: the service replaces the task forever and the deploy never stabilises.
+Mark such containers `Essential: false` (and let the long-running container wait for them with a
+container `DependsOn` condition of SUCCESS).
+
+A container counts as short-lived when it is not the service's load-balanced container, maps no ports,
+and either another container waits for it to finish (`Condition: SUCCESS` or `COMPLETE`) or its
+command or entry point names a one-off command (rule option `commands`, default below).
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_environment
+"""
+import pathlib
+import sys
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+# cfn-lint loads rule files by path, not as a package: put the shared helper within reach.
+if (_HERE := str(pathlib.Path(__file__).resolve().parent)) not in sys.path:
+    sys.path.append(_HERE)
+import _cfn_lessons as lessons  # noqa: E402
+
+ONE_OFF_COMMANDS = ["collectstatic", "migrate", "compilemessages", "loaddata"]
+
+
+class ShortLivedContainerEssential(CloudFormationLintRule):
+    id = "E9003"
+    shortdesc = "Short-lived container left Essential in a service's task definition"
+    description = (
+        "Essential defaults to true: when a one-off container exits, ECS stops the whole task "
+        "and the service keeps replacing it."
+    )
+    source_url = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html"
+    tags = ["resources", "ecs", "project"]
+
+    def __init__(self):
+        super().__init__()
+        self.config_definition = {
+            "commands": {"default": ONE_OFF_COMMANDS, "type": "list", "itemtype": "string"},
+        }
+
+    def match(self, cfn):
+        matches = []
+        for task in cfn.get_resources("AWS::ECS::TaskDefinition"):
+            services = lessons.services_running(cfn, task)
+            if not services:
+                continue
+            balanced = {
+                entry.get("ContainerName")
+                for service in services
+                for entry in lessons.properties(cfn, service).get("LoadBalancers", [])
+                if isinstance(entry, dict)
+            }
+            awaited = self._awaited_until_exit(cfn, task)
+            for index, container in lessons.containers(cfn, task):
+                name = container.get("Name")
+                if name in balanced or container.get("PortMappings"):
+                    continue
+                if not (name in awaited or self._runs_one_off_command(container)):
+                    continue
+                if container.get("Essential", True) in (False, "false"):
+                    continue
+                path = ["Resources", task, "Properties", "ContainerDefinitions", index]
+                if "Essential" in container:
+                    path.append("Essential")
+                matches.append(RuleMatch(path, (
+                    f"Container {name} in {task} exits after its work but is essential "
+                    f"(the default): ECS stops the task {', '.join(services)} runs; set Essential: false")))
+        return matches
+
+    @staticmethod
+    def _awaited_until_exit(cfn, task):
+        return {
+            dependency.get("ContainerName")
+            for _, container in lessons.containers(cfn, task)
+            for dependency in container.get("DependsOn") or []
+            if isinstance(dependency, dict) and dependency.get("Condition") in ("SUCCESS", "COMPLETE")
+        }
+
+    def _runs_one_off_command(self, container):
+        words = [
+            word for key in ("EntryPoint", "Command")
+            for item in (container.get(key) or []) if isinstance(item, str)
+            for word in item.split()
+        ]
+        return any(word in self.config["commands"] for word in words)

@@ -1,0 +1,160 @@
+"""Template questions the project rules share, answered with cfn-lint's own template graph.
+
+cfn-lint imports only `[A-Za-z1-9]*.py` from a rules directory, so this module (leading underscore) is
+never mistaken for a rule. cfn-lint loads rule files by path, not as a package, so each rule module
+puts this directory on `sys.path` before importing it.
+It must not define or import any CloudFormationLintRule subclass: cfn-lint would instantiate it once
+per rule module and stop with a DuplicateRuleError.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import networkx
+
+CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
+EPHEMERAL_PORTS = (32768, 60999)
+
+_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+def is_custom_resource(resource_type: str) -> bool:
+    return resource_type == CUSTOM_RESOURCE or resource_type.startswith("Custom::")
+
+
+def properties(cfn, name: str) -> dict:
+    value = cfn.template["Resources"][name].get("Properties", {})
+    return value if isinstance(value, dict) else {}
+
+
+def resource_type(cfn, name: str) -> str | None:
+    body = cfn.template.get("Resources", {}).get(name)
+    return body.get("Type") if isinstance(body, dict) else None
+
+
+def depends_on(cfn, name: str) -> list[str]:
+    """The logical ids in a resource's DependsOn attribute, whatever shape it has."""
+    value = cfn.template["Resources"][name].get("DependsOn", [])
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [item for item in values if isinstance(item, str)]
+
+
+def targets(cfn, name: str, *path: Any, types: tuple[str, ...] = ()) -> list[str]:
+    """Resources that Ref/GetAtt/Sub under Resources/<name>/<path...> point at (graph edges)."""
+    if cfn.graph is None or name not in cfn.graph.graph:
+        return []
+    found = []
+    for _, target, data in cfn.graph.graph.out_edges(name, data=True):
+        if data.get("label") == "DependsOn":
+            continue
+        if list(data["source_paths"][: len(path)]) != list(path):
+            continue
+        if types and resource_type(cfn, target) not in types:
+            continue
+        if target not in found:
+            found.append(target)
+    return found
+
+
+def ordered_after(cfn, name: str, other: str) -> bool:
+    """True if CloudFormation creates `other` before `name`: a DependsOn or reference path leads there."""
+    graph = cfn.graph.graph if cfn.graph is not None else None
+    if graph is None or name not in graph or other not in graph:
+        return False
+    return networkx.has_path(graph, name, other)
+
+
+def template_text(value: Any) -> str | None:
+    """A literal or a Fn::Sub string as text (`${X}` kept), None for anything more dynamic."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        sub = value.get("Fn::Sub")
+        if isinstance(sub, str):
+            return sub
+        if isinstance(sub, list) and sub and isinstance(sub[0], str) and not (len(sub) > 1 and sub[1]):
+            return sub[0]
+        if isinstance(value.get("Ref"), str):
+            return "${" + value["Ref"] + "}"
+    return None
+
+
+def parameter_refs(value: Any) -> set[str]:
+    """Names a value reaches through Ref or ${Name} in Fn::Sub (parameters and resources alike)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(text, str):
+                    found.update(v.strip() for v in _SUB_VARIABLE.findall(text))
+                found |= parameter_refs(inner[1:] if isinstance(inner, list) else [])
+            else:
+                found |= parameter_refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= parameter_refs(inner)
+    return found
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def containers(cfn, task_definition: str) -> Iterator[tuple[int, dict]]:
+    definitions = properties(cfn, task_definition).get("ContainerDefinitions", [])
+    if isinstance(definitions, list):
+        for index, container in enumerate(definitions):
+            if isinstance(container, dict):
+                yield index, container
+
+
+def services_running(cfn, task_definition: str) -> list[str]:
+    """ECS services whose TaskDefinition is this task definition."""
+    return [
+        name for name in cfn.get_resources("AWS::ECS::Service")
+        if task_definition in targets(cfn, name, "Properties", "TaskDefinition")
+    ]
+
+
+def service_task_definition(cfn, service: str) -> str | None:
+    found = targets(cfn, service, "Properties", "TaskDefinition", types=("AWS::ECS::TaskDefinition",))
+    return found[0] if found else None
+
+
+def task_runners(cfn) -> dict[str, dict]:
+    """Custom resources that run an ECS task: their properties name a Cluster and a TaskDefinition."""
+    return {
+        name: body for name, body in cfn.get_resources().items()
+        if is_custom_resource(body["Type"])
+        and {"Cluster", "TaskDefinition"} <= set(properties(cfn, name))
+    }
+
+
+def listeners_forwarding_to(cfn, target_group: str) -> list[str]:
+    types = ("AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule")
+    return [
+        name for name in cfn.get_resources(list(types))
+        if target_group in targets(cfn, name, "Properties")
+    ]
+
+
+def load_balancers_of(cfn, target_group: str) -> list[str]:
+    """Load balancers whose listeners (directly, or through a listener rule's listener) forward here."""
+    found = []
+    for listener in listeners_forwarding_to(cfn, target_group):
+        if resource_type(cfn, listener) == "AWS::ElasticLoadBalancingV2::ListenerRule":
+            parents = targets(cfn, listener, "Properties", "ListenerArn")
+        else:
+            parents = [listener]
+        for parent in parents:
+            for balancer in targets(cfn, parent, "Properties", "LoadBalancerArn"):
+                if balancer not in found:
+                    found.append(balancer)
+    return found

@@ -1,0 +1,47 @@
+"""README's rules table is generated from rules/, and the lint timing report runs."""
+import re
+
+import pytest
+
+from tests.support.template import ROOT
+from tools import lint_timing, rules_table
+
+
+def test_readme_rules_table_is_current():
+    readme = (ROOT / "README.md").read_text()
+    assert rules_table.with_table(readme, rules_table.table()) == readme, "run: python tools/rules_table.py"
+
+
+def test_table_lists_every_rule_with_its_link_and_keeps_angle_brackets_visible():
+    rows = rules_table.table().splitlines()[2:]
+    assert [row.split("]")[0].lstrip("| [") for row in rows] == [
+        "E9002", "E9003", "E9004", "E9005", "E9007", "E9008", "E9009", "E9010", "W9001", "W9006"]
+    assert all(re.match(r"\| \[[EW]9\d{3}\]\(https://docs\.aws\.amazon\.com/", row) for row in rows)
+    assert "<" not in "".join(rows) and "/aws/lambda/&lt;FunctionName>" in "".join(rows)
+
+
+def test_check_mode_fails_on_a_stale_table(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "README.md"
+    stale.write_text(f"intro\n{rules_table.START}\n| old |\n{rules_table.END}\nrest\n")
+    monkeypatch.setattr(rules_table, "README", stale)
+    assert rules_table.main(["--check"]) == 1
+    assert "stale" in capsys.readouterr().err
+    assert rules_table.main([]) == 0
+    assert rules_table.main(["--check"]) == 0
+    assert stale.read_text().startswith(f"intro\n{rules_table.START}\n| id | catches | why |")
+    assert stale.read_text().endswith(f"{rules_table.END}\nrest\n")
+
+
+def test_missing_markers_are_refused():
+    with pytest.raises(SystemExit, match="markers"):
+        rules_table.with_table("no markers here\n", "| table |")
+
+
+def test_lint_timing_prints_both_configurations_and_the_rules_cost(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # the script changes directory; monkeypatch restores it
+    assert lint_timing.main(["--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    print(out)  # the numbers, for whoever runs pytest -s
+    assert re.search(r"cfn-lint alone: \d+\.\d{3} s", out)
+    assert re.search(r"with project rules: \d+\.\d{3} s", out)
+    assert re.search(r"project rules checks: [\d.]+ ms \(E9002 [\d.]+, .*W9006 [\d.]+ ms\)", out)

@@ -1,0 +1,118 @@
+"""The project's cfn-lint rules: each fires exactly where its bad fixture says, and nowhere else.
+
+A fixture marks each line a rule must report with `# expect: <rule id>`; good fixtures have no
+marks. Lint runs from an empty directory so the repository's .cfnlintrc cannot change the result.
+"""
+import pathlib
+import re
+
+import pytest
+from cfnlint.api import lint
+from cfnlint.config import ManualArgs
+from cfnlint.helpers import load_plugins
+
+from tests.support.template import ROOT, STACK
+
+RULES_DIR = ROOT / "rules"
+FIXTURES = pathlib.Path(__file__).parent / "rule_fixtures"
+PROJECT_ID = re.compile(r"^[EW]9\d{3}$")
+EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
+
+PROJECT_RULES = sorted(load_plugins(str(RULES_DIR)), key=lambda rule: rule.id)
+FIXTURE_FILES = sorted(FIXTURES.glob("*.yml"))
+
+
+def project_matches(text):
+    matches = lint(text, config=ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)]))
+    crashes = [m.message for m in matches if m.rule.id == "E0002"]  # a rule raised an exception
+    assert not crashes
+    return {(m.rule.id, m.linenumber) for m in matches if PROJECT_ID.match(m.rule.id)}
+
+
+def expected_matches(text):
+    return {
+        (rule_id.strip(), number)
+        for number, line in enumerate(text.splitlines(), start=1)
+        for found in EXPECT.findall(line)
+        for rule_id in found.split(",")
+    }
+
+
+@pytest.fixture
+def outside_the_repo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("fixture", FIXTURE_FILES, ids=lambda path: path.stem)
+def test_rules_report_exactly_the_marked_lines(fixture, outside_the_repo):
+    text = fixture.read_text()
+    assert project_matches(text) == expected_matches(text)
+
+
+@pytest.mark.parametrize("rule", PROJECT_RULES, ids=lambda rule: rule.id)
+def test_each_rule_has_a_bad_fixture_it_fires_on_and_a_good_one(rule):
+    bad, good = FIXTURES / f"{rule.id}_bad.yml", FIXTURES / f"{rule.id}_good.yml"
+    assert good.is_file(), f"missing {good.name}"
+    assert {rule_id for rule_id, _ in expected_matches(bad.read_text())} >= {rule.id}
+    assert not expected_matches(good.read_text())
+
+
+def module_of(rule):
+    """The rule's module globals: cfn-lint loads rule files by path, outside sys.modules."""
+    return type(rule).match.__globals__
+
+
+@pytest.mark.parametrize("rule", PROJECT_RULES, ids=lambda rule: rule.id)
+def test_each_rule_states_its_lesson_and_source(rule):
+    module = module_of(rule)
+    assert PROJECT_ID.match(rule.id)
+    assert rule.shortdesc and rule.description
+    assert rule.source_url.startswith("https://docs.aws.amazon.com/")
+    assert module["__doc__"].startswith(f"{rule.id}: ")
+    assert rule.source_url.split("#")[0] in module["__doc__"]
+    assert pathlib.Path(module["__file__"]).name.startswith(f"{rule.id}_")
+
+
+def test_one_rule_per_file():
+    rule_files = sorted(p.name for p in RULES_DIR.glob("[A-Za-z1-9]*.py"))
+    assert rule_files == sorted(pathlib.Path(module_of(rule)["__file__"]).name for rule in PROJECT_RULES)
+
+
+def test_stack_is_clean_under_all_rules(monkeypatch):
+    # From the repository root, with its .cfnlintrc (regions, informational checks, rules/).
+    monkeypatch.chdir(ROOT)
+    matches = lint(STACK.read_text(), config=ManualArgs(append_rules=[str(RULES_DIR)]))
+    assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
+
+
+@pytest.mark.parametrize("old, new, rule_id", [
+    ("      Family: todobackend\n", "", "W9001"),
+    ("      - ApplicationLoadBalancerHttpListener\n", "", "E9002"),
+    ("          Essential: false\n", "", "E9003"),
+    ("      FromPort: 32768\n      ToPort: 60999\n      GroupId: !Ref ApplicationAutoscalingSecurityGroup",
+     "      FromPort: 8000\n      ToPort: 8000\n      GroupId: !Ref ApplicationAutoscalingSecurityGroup", "E9004"),
+    # Not a regression: MigrateTask still follows the log group, which its task definition Refs.
+    ("      - ApplicationLogGroup\n    Properties:\n      ServiceToken", "    Properties:\n      ServiceToken", None),
+    ("      LogGroupName: !Sub /aws/lambda/${AWS::StackName}-ecsTasks",
+     "      LogGroupName: !Sub /${AWS::StackName}/ecsTasks", "W9006"),
+    ("      ServiceTimeout: 360\n", "      ServiceTimeout: 120\n", "E9007"),
+    ("      Handler: index.handler\n", "      Handler: index.main\n", "E9008"),
+    ("            - Name: MYSQL_USER\n              Value: todobackend\n",
+     "            - Name: MYSQL_PASSWORD\n              Value: hunter2\n", "E9009"),
+    ("      - MigrateTask\n", "", "E9010"),
+])
+def test_rules_catch_a_regression_in_the_stack(old, new, rule_id, outside_the_repo):
+    """Each lesson broken in stack.yml itself is caught by its rule, and only by it."""
+    text = STACK.read_text()
+    assert old in text
+    reported = {found for found, _ in project_matches(text.replace(old, new, 1))}
+    assert reported == ({rule_id} if rule_id else set())
+
+
+def test_one_off_commands_are_configurable(outside_the_repo):
+    """`-x E9003:commands=...` replaces the list: collectstatic is then only caught if awaited."""
+    text = (FIXTURES / "E9003_bad.yml").read_text()
+    config = ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)],
+                        configure_rules={"E9003": {"commands": ["flyway"]}})
+    reported = {(m.rule.id, m.linenumber) for m in lint(text, config=config) if m.rule.id == "E9003"}
+    assert reported == {("E9003", 26)}  # seed, which web waits for; collectstatic no longer
