@@ -1,0 +1,106 @@
+"""The suite's own verdicts, each proved against a local stand-in that behaves that way."""
+import socket
+
+import pytest
+
+from tests.integration.smoke import http as smoke_http
+from tests.integration.smoke.readiness import NotReady, wait_for_status, wait_until_ready
+from tests.integration.standin import CRASHING, SLOW, StandIn
+
+pytestmark = pytest.mark.selftest
+
+FAST = {"deadline": 3.0, "interval": 0.1, "timeout": 2.0}
+
+
+def ready(url, **overrides):
+    options = FAST | {"consecutive": 3} | overrides
+    return wait_until_ready(smoke_http.session(url), url, **options)
+
+
+def not_ready(url, **overrides) -> NotReady:
+    with pytest.raises(NotReady) as raised:
+        ready(url, **overrides)
+    return raised.value
+
+
+def labels(timeline):
+    return [sample.label for sample in timeline.samples]
+
+
+def test_healthy_target_is_ready_after_its_503s(report):
+    interval = 0.3
+    with StandIn(register_delay=0.5) as standin:
+        result = ready(standin.url + "/", interval=interval)
+    seen = labels(result.timeline)
+    assert seen[0] == "503" and seen[-3:] == ["200"] * 3
+    assert set(seen) == {"503", "200"}
+    report(f"healthy stand-in: readiness noticed {result.first_ok - standin.registered_at:.2f} s after "
+           f"its target registered (poll interval {interval:g} s); timeline {result.timeline.summary()}")
+
+
+def test_crashing_targets_are_diagnosed_from_the_502():
+    with StandIn(register_delay=0.3, mode=CRASHING) as standin:
+        error = not_ready(standin.url + "/")
+    assert error.diagnosis.startswith("targets crashing")
+    assert labels(error.timeline)[0] == "503" and labels(error.timeline)[-1] == "502"
+    assert "status timeline: 503 x" in str(error)
+
+
+def test_slow_targets_are_diagnosed_from_the_504():
+    with StandIn(register_delay=0.3, mode=SLOW, gateway_timeout=0.2) as standin:
+        error = not_ready(standin.url + "/")
+    assert error.diagnosis.startswith("targets timing out")
+    assert labels(error.timeline)[-1] == "504"
+
+
+def test_a_target_slower_than_the_request_timeout_is_diagnosed_as_timing_out():
+    with StandIn(register_delay=0, mode=SLOW, gateway_timeout=2.0) as standin:
+        error = not_ready(standin.url + "/", timeout=0.3)
+    assert error.diagnosis.startswith("targets timing out")
+    assert labels(error.timeline) == ["ReadTimeout"]
+
+
+def test_a_target_that_never_registers_misses_the_deadline_with_its_timeline():
+    with StandIn(register_delay=None) as standin:
+        error = not_ready(standin.url + "/", deadline=0.5)
+    assert "no 200" in error.diagnosis and "within 0.5 s" in error.diagnosis
+    assert set(labels(error.timeline)) == {"503"} and len(error.timeline.samples) >= 3
+    assert "503 x" in str(error)
+
+
+def test_an_unreachable_url_is_diagnosed_as_connection_errors_only():
+    with socket.socket() as sock:  # a port nobody listens on once the socket closes
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    error = not_ready(f"http://127.0.0.1:{port}/", deadline=0.3)
+    assert error.diagnosis.startswith("never reached") and "only connection errors" in error.diagnosis
+    assert set(labels(error.timeline)) == {"ConnectionError"}
+
+
+def test_an_error_after_the_first_200_means_not_stable():
+    with StandIn(register_delay=0) as standin:
+        def crash_after_first_poll(seconds):
+            standin.mode = CRASHING
+
+        with pytest.raises(NotReady) as raised:
+            wait_until_ready(smoke_http.session(standin.url), standin.url + "/", consecutive=3,
+                             sleep=crash_after_first_poll, **FAST)
+    assert raised.value.diagnosis.startswith("502 after the first 200")
+    assert labels(raised.value.timeline) == ["200", "502"]
+
+
+def test_an_unexpected_status_is_not_mistaken_for_waiting():
+    with StandIn(register_delay=0) as standin:
+        error = not_ready(standin.url + "/no-such-page")
+    assert error.diagnosis.startswith("unexpected 404")
+    assert labels(error.timeline) == ["404"]
+
+
+def test_wait_for_status_returns_once_the_status_appears_and_times_out_otherwise():
+    with StandIn(register_delay=0) as standin:
+        http = smoke_http.session(standin.url)
+        standin.deregister()
+        assert labels(wait_for_status(http, standin.url + "/", 503, **FAST)) == ["503"]
+        standin.register()
+        with pytest.raises(NotReady, match="no 503 from .* within 0.3 s"):
+            wait_for_status(http, standin.url + "/", 503, **(FAST | {"deadline": 0.3}))
