@@ -32,7 +32,8 @@ def pytest_addoption(parser):
     group.addoption("--ready-timeout", type=float, default=300.0,
                     help="seconds to wait for the first 200 (default 300)")
     group.addoption("--poll-interval", type=float,
-                    help="seconds between polls (default 2; 1 against the stand-in, which has no health-check lag)")
+                    help="seconds between polls (default 2; 1 against the stand-in, which has no "
+                         "health-check lag)")
     group.addoption("--consecutive", type=int, default=3,
                     help="200s in a row that make the target ready (default 3)")
     group.addoption("--request-timeout", type=float, default=10.0,
@@ -100,8 +101,8 @@ def readiness(pytestconfig, target, standin, settings):
     """The passive readiness wait, run once: (Readiness, None) or (None, NotReady)."""
     http = smoke_http.session(target.base_url)
     try:
-        result = wait_until_ready(http, target.base_url + "/", consecutive=pytestconfig.getoption("consecutive"),
-                                  **settings)
+        result = wait_until_ready(http, target.base_url + "/",
+                                  consecutive=pytestconfig.getoption("consecutive"), **settings)
     except NotReady as error:
         report_line(pytestconfig, f"readiness: NOT READY - {error.diagnosis}")
         report_line(pytestconfig, f"  timeline: {error.timeline.summary()}")
@@ -137,7 +138,8 @@ def record_timeline(request):
     def record(name, timeline, plot_as=None):
         report_line(request.config, f"{request.node.nodeid} [{name}]: {timeline.summary()}")
         if plot_as:
-            from tests.integration.smoke.report import plot  # matplotlib is slow to import; only when plotting
+            # matplotlib is slow to import: only when plotting.
+            from tests.integration.smoke.report import plot
             image = plot(timeline, pathlib.Path(request.config.getoption("report_dir")) / plot_as, name)
             report_line(request.config, f"  plot: {image}")
     return record

@@ -20,7 +20,7 @@ HEALTHY, CRASHING, SLOW = "healthy", "crashing", "slow"
 
 STATIC_FILES = {
     # What `manage.py collectstatic` copies from Django REST framework, served by uwsgi from /public.
-    "/static/rest_framework/css/bootstrap.min.css": (b"/* stand-in bootstrap */ body{margin:0}\n", "text/css"),
+    "/static/rest_framework/css/bootstrap.min.css": (b"/* stand-in */ body{margin:0}\n", "text/css"),
 }
 
 _ITEM = re.compile(r"^/todos/(\d+)$")

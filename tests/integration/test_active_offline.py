@@ -3,6 +3,7 @@
 The fake checks each call's parameters against botocore's ECS model, so a misspelt parameter fails
 here rather than in the first live run.
 """
+import pathlib
 import threading
 import time
 
@@ -15,7 +16,6 @@ from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import rolling_deploy, scale_to_zero_and_back
 from tests.integration.smoke.probe import Probe
 from tests.integration.smoke.readiness import NotReady
-from tests.integration.smoke.report import plot
 from tests.integration.standin import CRASHING, HEALTHY, StandIn
 
 pytestmark = pytest.mark.selftest
@@ -105,12 +105,14 @@ def test_a_clean_rolling_deployment_has_no_failed_requests(local, record_timelin
     assert len(timeline.samples) >= 5 and not timeline.failures()
 
 
-def test_a_blip_during_the_rolling_deployment_is_caught_and_plotted(local, record_timeline, tmp_path):
+def test_a_blip_during_the_rolling_deployment_is_caught_and_plotted(local, record_timeline, pytestconfig):
     probe = Probe(smoke_http.session(local.url), local.url + "/todos", interval=0.02)
-    timeline = rolling_deploy(FakeEcs(local, blip=0.15), "cluster", "service", probe)
-    record_timeline("rolling deployment (fake ECS, 0.15 s of 502)", timeline)
+    timeline = rolling_deploy(FakeEcs(local, blip=0.3, stable_after=0.6), "cluster", "service", probe)
+    # Plotted like the live test's, so a default run shows what the report looks like.
+    record_timeline("rolling deployment (fake ECS, 0.3 s of 502)", timeline,
+                    plot_as="rolling-deploy-standin.png")
     failures = {sample.label for sample in timeline.failures()}
     assert failures == {"502"}
     assert timeline.samples[-1].ok  # the probe kept going after the blip
-    image = plot(timeline, tmp_path / "deploy.png", "fake deployment")
+    image = pathlib.Path(pytestconfig.getoption("report_dir")) / "rolling-deploy-standin.png"
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,12 +1,13 @@
-"""Passive readiness: 503 (or no connection) until a healthy target registers, then steady 200s."""
+"""Passive readiness: 503 (or no connection) until a healthy target registers, then steady 200s.
+
+The wait runs once per session (the `readiness` fixture, whose timeline is in the smoke report);
+this test turns its verdict into a pass or a failure with the diagnosis.
+"""
 
 
-def test_target_becomes_ready(readiness, record_timeline):
+def test_target_becomes_ready(readiness, pytestconfig):
     result, error = readiness
     if error is not None:
-        record_timeline("readiness", error.timeline)
         raise error
-    record_timeline("readiness", result.timeline)
-    before = result.timeline.samples[:-1]
-    assert {sample.label for sample in before} <= {"503", "200", "ConnectionError", "ConnectTimeout"}
-    assert result.timeline.samples[-1].status == 200
+    consecutive = pytestconfig.getoption("consecutive")
+    assert [s.status for s in result.timeline.samples[-consecutive:]] == [200] * consecutive

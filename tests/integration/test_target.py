@@ -63,7 +63,8 @@ def test_stack_outputs_make_a_target_the_active_tests_can_use():
 
 def test_missing_stack():
     client = stubbed(error=("ValidationError", "Stack with id todobackend does not exist"))
-    with pytest.raises(TargetError, match=r"stack 'todobackend' does not exist in us-east-1 \(wrong --region\?\)"):
+    expected = r"stack 'todobackend' does not exist in us-east-1 \(wrong --region\?\)"
+    with pytest.raises(TargetError, match=expected):
         from_stack("todobackend", None, client)
 
 
@@ -75,7 +76,8 @@ def test_other_cloudformation_errors_are_named():
 
 def test_missing_outputs_are_listed_with_the_stack_status():
     client = stubbed(stack({"PublicURL": OUTPUTS["PublicURL"]}, status="CREATE_IN_PROGRESS"))
-    with pytest.raises(TargetError, match=r"\(CREATE_IN_PROGRESS\) has no output\(s\) ClusterName, ServiceName"):
+    expected = r"\(CREATE_IN_PROGRESS\) has no output\(s\) ClusterName, ServiceName"
+    with pytest.raises(TargetError, match=expected):
         from_stack("todobackend", None, client)
 
 
@@ -149,10 +151,11 @@ def test_choice_of_target():
 
 @pytest.mark.parametrize("args, message", [
     (["--public-url", "ftp://alb.example"], "smoke target: --public-url: 'ftp://alb.example' is not an http"),
-    (["--public-url", "http://a.example", "--stack-name", "x"], "give --public-url or --stack-name, not both"),
+    (["--public-url", "http://a.example", "--stack-name", "x"],
+     "give --public-url or --stack-name, not both"),
 ])
 def test_pytest_stops_with_a_usage_error_before_any_request(args, message):
-    run = subprocess.run([sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider", *args],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    command = [sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider", *args]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == pytest.ExitCode.USAGE_ERROR
     assert message in run.stderr

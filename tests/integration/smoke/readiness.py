@@ -46,8 +46,8 @@ def _waiting(sample: Sample) -> bool:
 
 def _diagnose_early(sample: Sample, url: str) -> str:
     key = sample.status if sample.status is not None else sample.error
-    return DIAGNOSES.get(key, f"unexpected {sample.label} from {url} before it became ready "
-                              "(only 503 or connection errors are expected): is this todobackend's load balancer?")
+    return DIAGNOSES.get(key, f"unexpected {sample.label} from {url} before it became ready (only 503 "
+                              "or connection errors are expected): is this todobackend's load balancer?")
 
 
 def _deadline_diagnosis(timeline: Timeline, url: str, deadline: float) -> str:
