@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from tests.integration.smoke import http as smoke_http
-from tests.integration.smoke.readiness import NotReady, wait_until_ready
+from tests.integration.smoke.readiness import NotReady, timing_problems, wait_until_ready
 from tests.integration.smoke.target import Target, TargetError, choose
 from tests.integration.smoke.todos import TodoClient
 from tests.integration.standin import StandIn
@@ -19,6 +19,7 @@ from tests.integration.standin import StandIn
 TARGET = pytest.StashKey[Target | None]()
 LINES = pytest.StashKey[list]()      # lines for the terminal summary
 STARTED = pytest.StashKey[float]()
+TARGET_TIME = pytest.StashKey[list]()  # durations of the tests that talk to the target (not selftests)
 
 
 def pytest_addoption(parser):
@@ -50,11 +51,25 @@ def pytest_configure(config):
                                        "stand-ins (deselect with -m 'not selftest')")
     config.stash[LINES] = []
     config.stash[STARTED] = time.monotonic()
+    config.stash[TARGET_TIME] = []
     try:
         config.stash[TARGET] = choose(config.getoption("public_url"), os.environ.get("PUBLIC_URL"),
                                       config.getoption("stack_name"), config.getoption("region"))
     except TargetError as error:
         raise pytest.UsageError(f"smoke target: {error}") from None
+    get = config.getoption
+    problems = timing_problems(deadline=get("ready_timeout"), interval=get("poll_interval"),
+                               consecutive=get("consecutive"), timeout=get("request_timeout"))
+    if problems:
+        raise pytest.UsageError("smoke options: " + "; ".join(problems))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if item.get_closest_marker("selftest") is None:
+        item.config.stash[TARGET_TIME].append(report.duration)
+    return report
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -64,8 +79,9 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.section("smoke report")
     for line in lines:
         terminalreporter.write_line(line)
+    against_target = sum(config.stash[TARGET_TIME])
     wall = time.monotonic() - config.stash[STARTED]
-    terminalreporter.write_line(f"suite wall time: {wall:.1f} s")
+    terminalreporter.write_line(f"tests against the target: {against_target:.1f} s; whole run: {wall:.1f} s")
 
 
 def report_line(config, line: str) -> None:

@@ -4,7 +4,7 @@ import socket
 import pytest
 
 from tests.integration.smoke import http as smoke_http
-from tests.integration.smoke.readiness import NotReady, wait_for_status, wait_until_ready
+from tests.integration.smoke.readiness import NotReady, timing_problems, wait_for_status, wait_until_ready
 from tests.integration.standin import CRASHING, SLOW, StandIn
 
 pytestmark = pytest.mark.selftest
@@ -104,3 +104,11 @@ def test_wait_for_status_returns_once_the_status_appears_and_times_out_otherwise
         standin.register()
         with pytest.raises(NotReady, match="no 503 from .* within 0.3 s"):
             wait_for_status(http, standin.url + "/", 503, **(FAST | {"deadline": 0.3}))
+
+
+def test_timing_options_that_would_make_the_wait_meaningless_are_refused():
+    assert timing_problems(deadline=300, interval=None, consecutive=3, timeout=10) == []
+    assert timing_problems(deadline=0, interval=-1, consecutive=0, timeout=10) == [
+        "--ready-timeout must be a positive number of seconds, not 0",
+        "--poll-interval must be a positive number of seconds, not -1",
+        "--consecutive must be at least 1, not 0"]

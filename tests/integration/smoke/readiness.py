@@ -40,6 +40,17 @@ class Readiness:
         return self.first_ok - self.timeline.started
 
 
+def timing_problems(*, deadline, interval, consecutive, timeout) -> list[str]:
+    """Option values that would make a wait meaningless or endless."""
+    problems = [f"{name} must be a positive number of seconds, not {value:g}"
+                for name, value in (("--ready-timeout", deadline), ("--poll-interval", interval),
+                                    ("--request-timeout", timeout))
+                if value is not None and value <= 0]
+    if consecutive < 1:
+        problems.append(f"--consecutive must be at least 1, not {consecutive}")
+    return problems
+
+
 def _waiting(sample: Sample) -> bool:
     return sample.status == 503 or sample.error in WAITING_ERRORS
 
