@@ -2,8 +2,8 @@
 
 It answers like an ALB in front of the service: 503 until a target "registers" (after a delay), then
 the todobackend API with a real SQLite database. Fault modes reproduce what the suite must diagnose:
-a crashing backend (the ALB answers 502), a slow one (504), migrations that never ran (500 on /todos)
-and tasks that do not share a database. Bound to 127.0.0.1 only.
+a crashing backend (the ALB answers 502), a slow one (504), migrations that never ran (500 on /todos),
+tasks that do not share a database, and the HTTP-to-HTTPS redirect. Bound to 127.0.0.1 only.
 
 Run it by hand with `python -m tests.integration.standin --port 8000 --delay 5`.
 """
@@ -17,6 +17,7 @@ import time
 from urllib.parse import urlsplit
 
 HEALTHY, CRASHING, SLOW = "healthy", "crashing", "slow"
+REDIRECTING = "redirecting"  # the stack's HTTP listener when a CertificateArn is set
 
 STATIC_FILES = {
     # What `manage.py collectstatic` copies from Django REST framework, served by uwsgi from /public.
@@ -196,6 +197,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _through_load_balancer(self, method):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         standin = self.standin
+        if standin.mode == REDIRECTING:  # a listener rule: answered before any target is involved
+            self.server_header = "awselb/2.0"
+            return self._send(301, b"", None, {"Location": f"https://{self.headers.get('Host')}{self.path}"})
         if not standin.registered:
             return self._alb_error(503, "Service Temporarily Unavailable")
         if standin.mode == CRASHING:
@@ -284,7 +288,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=5.0, help="seconds until a target registers")
-    parser.add_argument("--mode", choices=(HEALTHY, CRASHING, SLOW), default=HEALTHY)
+    parser.add_argument("--mode", choices=(HEALTHY, CRASHING, SLOW, REDIRECTING), default=HEALTHY)
     args = parser.parse_args(argv)
     with StandIn(register_delay=args.delay, mode=args.mode, port=args.port) as standin:
         print(f"stand-in at {standin.url} ({args.mode}, registers after {args.delay} s); Ctrl-C stops it")

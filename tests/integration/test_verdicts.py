@@ -1,11 +1,12 @@
 """The suite's own verdicts, each proved against a local stand-in that behaves that way."""
 import socket
+import time
 
 import pytest
 
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.readiness import NotReady, timing_problems, wait_for_status, wait_until_ready
-from tests.integration.standin import CRASHING, SLOW, StandIn
+from tests.integration.standin import CRASHING, REDIRECTING, SLOW, StandIn
 
 pytestmark = pytest.mark.selftest
 
@@ -77,16 +78,48 @@ def test_an_unreachable_url_is_diagnosed_as_connection_errors_only():
     assert set(labels(error.timeline)) == {"ConnectionError"}
 
 
-def test_an_error_after_the_first_200_means_not_stable():
+def ready_with(standin, between_polls, **overrides):
+    """wait_until_ready on the stand-in, calling `between_polls(poll_number)` instead of sleeping."""
+    polls = iter(range(1, 10_000))
+    options = FAST | {"consecutive": 3} | overrides
+    return wait_until_ready(smoke_http.session(standin.url), standin.url + "/",
+                            sleep=lambda seconds: between_polls(next(polls)), **options)
+
+
+def test_a_crash_after_the_first_200_is_still_diagnosed():
     with StandIn(register_delay=0) as standin:
-        def crash_after_first_poll(seconds):
-            standin.mode = CRASHING
+        with pytest.raises(NotReady) as raised:
+            ready_with(standin, lambda poll: setattr(standin, "mode", CRASHING))
+    assert raised.value.diagnosis.startswith("targets crashing")
+    assert labels(raised.value.timeline) == ["200", "502"]
+
+
+def test_a_503_between_200s_starts_the_count_again():
+    with StandIn(register_delay=0) as standin:
+        result = ready_with(standin, lambda poll: standin.deregister() if poll == 1 else standin.register())
+    assert labels(result.timeline) == ["200", "503", "200", "200", "200"]
+
+
+def test_a_target_flapping_between_200_and_503_misses_the_deadline():
+    with StandIn(register_delay=0) as standin:
+        def flap(poll):
+            time.sleep(0.02)
+            if poll % 2:
+                standin.deregister()
+            else:
+                standin.register()
 
         with pytest.raises(NotReady) as raised:
-            wait_until_ready(smoke_http.session(standin.url), standin.url + "/", consecutive=3,
-                             sleep=crash_after_first_poll, **FAST)
-    assert raised.value.diagnosis.startswith("502 after the first 200")
-    assert labels(raised.value.timeline) == ["200", "502"]
+            ready_with(standin, flap, deadline=0.3)
+    assert raised.value.diagnosis.startswith("no 3 200s in a row")
+    assert set(labels(raised.value.timeline)) == {"200", "503"}
+
+
+def test_an_https_redirect_says_which_url_to_give():
+    with StandIn(register_delay=0, mode=REDIRECTING) as standin:
+        error = not_ready(standin.url + "/")
+    assert "redirects HTTP to HTTPS" in error.diagnosis and "--public-url https://" in error.diagnosis
+    assert labels(error.timeline) == ["301"]
 
 
 def test_an_unexpected_status_is_not_mistaken_for_waiting():

@@ -1,7 +1,9 @@
 """Passive readiness: the load balancer answers 503 until a healthy target registers, then 200.
 
-Anything else before the first 200 is a diagnosis, not noise: 502 means the targets reset or close
-connections (crashing), 504 or no answer means they do not answer in time.
+503 and failed connections mean "not yet" (also between the first 200 and the last of N in a row:
+the load balancer's nodes learn of a healthy target one by one). Anything else is a diagnosis, not
+noise: 502 means the targets reset or close connections (crashing), 504 or no answer means they do
+not answer in time.
 """
 import dataclasses
 import time
@@ -9,7 +11,7 @@ import time
 from .http import poll
 from .timeline import Sample, Timeline
 
-# Before the first 200: 503 (no healthy target yet) and failed connections (DNS not yet settled).
+# "Not yet": 503 (no healthy target yet) and failed connections (DNS not yet settled).
 WAITING_ERRORS = {"ConnectionError", "ConnectTimeout", "SSLError", "ProxyError"}
 
 DIAGNOSES = {
@@ -19,6 +21,8 @@ DIAGNOSES = {
          "is the application stuck on the database?",
     "ReadTimeout": "targets timing out: no answer within the request timeout - is the application "
                    "stuck on the database?",
+    301: "the load balancer redirects HTTP to HTTPS (the stack has a CertificateArn): pass "
+         "--public-url https://<the certificate's domain>",
 }
 
 
@@ -55,16 +59,19 @@ def _waiting(sample: Sample) -> bool:
     return sample.status == 503 or sample.error in WAITING_ERRORS
 
 
-def _diagnose_early(sample: Sample, url: str) -> str:
+def _diagnose(sample: Sample, url: str) -> str:
     key = sample.status if sample.status is not None else sample.error
-    return DIAGNOSES.get(key, f"unexpected {sample.label} from {url} before it became ready (only 503 "
-                              "or connection errors are expected): is this todobackend's load balancer?")
+    return DIAGNOSES.get(key, f"unexpected {sample.label} from {url} (only 200, 503 or connection "
+                              "errors are expected): is this todobackend's load balancer?")
 
 
-def _deadline_diagnosis(timeline: Timeline, url: str, deadline: float) -> str:
+def _deadline_diagnosis(timeline: Timeline, url: str, deadline: float, consecutive: int) -> str:
     if all(sample.status is None for sample in timeline.samples):
         return (f"never reached {url} in {deadline:g} s, only connection errors: wrong URL, DNS not "
                 "yet propagated, or the load balancer's security group?")
+    if any(sample.status == 200 for sample in timeline.samples):
+        return (f"no {consecutive} 200s in a row from {url} within {deadline:g} s: targets keep "
+                "failing their health checks (ECS service events and target health say why)")
     return (f"no 200 from {url} within {deadline:g} s: the target group never got a healthy target "
             "(ECS service events and target health say why)")
 
@@ -92,13 +99,12 @@ def wait_until_ready(http, url: str, *, deadline: float, interval: float, consec
             streak += 1
             if streak >= consecutive:
                 return Readiness(timeline, first_ok, interval)
-        elif first_ok is not None:
-            raise NotReady(f"{sample.label} after the first 200: the service is not stable (a task "
-                           "failing its health check, or a deployment in progress?)", timeline)
-        elif not _waiting(sample):
-            raise NotReady(_diagnose_early(sample, url), timeline)
-        elif _elapsed(timeline) >= deadline:
-            raise NotReady(_deadline_diagnosis(timeline, url, deadline), timeline)
+            continue
+        streak = 0
+        if not _waiting(sample):
+            raise NotReady(_diagnose(sample, url), timeline)
+        if _elapsed(timeline) >= deadline:
+            raise NotReady(_deadline_diagnosis(timeline, url, deadline, consecutive), timeline)
 
 
 def wait_for_status(http, url: str, status: int, *, deadline: float, interval: float, timeout: float,
