@@ -3,6 +3,7 @@
 CloudFormation is stubbed (botocore's Stubber) or pointed at a closed port on 127.0.0.1: no test
 here can reach AWS.
 """
+import os
 import pathlib
 import socket
 import subprocess
@@ -149,13 +150,27 @@ def test_choice_of_target():
         choose(None, None, None, "eu-west-1")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--public-url", "ftp://alb.example"], "smoke target: --public-url: 'ftp://alb.example' is not an http"),
-    (["--public-url", "http://a.example", "--stack-name", "x"],
-     "give --public-url or --stack-name, not both"),
-])
-def test_pytest_stops_with_a_usage_error_before_any_request(args, message):
+def run_pytest(*args, env=None):
     command = [sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider", *args]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+
+
+def test_a_bad_url_stops_pytest_with_a_usage_error():
+    run = run_pytest("--public-url", "ftp://alb.example")
     assert run.returncode == pytest.ExitCode.USAGE_ERROR
-    assert message in run.stderr
+    assert "ERROR: smoke target: --public-url: 'ftp://alb.example' is not an http" in run.stderr
+
+
+def test_a_stack_that_cannot_be_read_stops_pytest_with_a_usage_error(monkeypatch):
+    # botocore's AWS_ENDPOINT_URL sends every client to a closed local port; checked here first, so
+    # the child process cannot reach AWS even if the variable were ever ignored.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
+    endpoint = boto3.Session().client("cloudformation", region_name="eu-west-1").meta.endpoint_url
+    assert endpoint == os.environ["AWS_ENDPOINT_URL"]
+    run = run_pytest("--stack-name", "todobackend", "--region", "eu-west-1")
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: smoke target: cannot reach CloudFormation in eu-west-1" in run.stderr
