@@ -138,7 +138,7 @@ def ready_target(readiness, target) -> Target:
     """The target, once it is ready; tests that need the API error out with the diagnosis otherwise."""
     _, error = readiness
     if error is not None:
-        raise AssertionError(f"target {target.base_url} is not ready: {error}")
+        pytest.fail(f"target {target.base_url} is not ready: {error}", pytrace=False)
     return target
 
 
@@ -170,7 +170,7 @@ def todos(ready_target):
     assert not left, f"could not delete the items the test created: {left}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # session, so its skip comes before ready_target's verdict
 def ecs_service(pytestconfig, target):
     """(ECS client, cluster, service) for the active tests, or a skip saying what they need."""
     if not target.can_change_service:
