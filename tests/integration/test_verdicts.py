@@ -122,6 +122,13 @@ def test_an_https_redirect_says_which_url_to_give():
     assert labels(error.timeline) == ["301"]
 
 
+def test_a_tls_failure_is_diagnosed_not_waited_out():
+    with StandIn(register_delay=0) as standin:  # plain HTTP behind an https:// URL
+        error = not_ready(standin.url.replace("http://", "https://") + "/")
+    assert error.diagnosis.startswith("TLS failed")
+    assert labels(error.timeline) == ["SSLError"]
+
+
 def test_an_unexpected_status_is_not_mistaken_for_waiting():
     with StandIn(register_delay=0) as standin:
         error = not_ready(standin.url + "/no-such-page")

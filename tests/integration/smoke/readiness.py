@@ -12,7 +12,7 @@ from .http import poll
 from .timeline import Sample, Timeline
 
 # "Not yet": 503 (no healthy target yet) and failed connections (DNS not yet settled).
-WAITING_ERRORS = {"ConnectionError", "ConnectTimeout", "SSLError", "ProxyError"}
+WAITING_ERRORS = {"ConnectionError", "ConnectTimeout"}
 
 DIAGNOSES = {
     502: "targets crashing: the load balancer answered 502 (a target reset or closed the connection, "
@@ -21,6 +21,8 @@ DIAGNOSES = {
          "is the application stuck on the database?",
     "ReadTimeout": "targets timing out: no answer within the request timeout - is the application "
                    "stuck on the database?",
+    "SSLError": "TLS failed: is the certificate valid for this host name (the load balancer's own "
+                "DNS name is not on it), and does the URL's port speak HTTPS?",
     301: "the load balancer redirects HTTP to HTTPS (the stack has a CertificateArn): pass "
          "--public-url https://<the certificate's domain>",
 }
