@@ -1,0 +1,120 @@
+"""Passive readiness: the load balancer answers 503 until a healthy target registers, then 200.
+
+503 and failed connections mean "not yet" (also between the first 200 and the last of N in a row:
+the load balancer's nodes learn of a healthy target one by one). Anything else is a diagnosis, not
+noise: 502 means the targets reset or close connections (crashing), 504 or no answer means they do
+not answer in time.
+"""
+import dataclasses
+import time
+
+from .http import poll
+from .timeline import Sample, Timeline
+
+# "Not yet": 503 (no healthy target yet) and failed connections (DNS not yet settled).
+WAITING_ERRORS = {"ConnectionError", "ConnectTimeout"}
+
+DIAGNOSES = {
+    502: "targets crashing: the load balancer answered 502 (a target reset or closed the connection, "
+         "or sent a malformed response) - read the service's task logs and stopped-task reasons",
+    504: "targets timing out: the load balancer answered 504 (a target did not answer in time) - "
+         "is the application stuck on the database?",
+    "ReadTimeout": "targets timing out: no answer within the request timeout - is the application "
+                   "stuck on the database?",
+    "SSLError": "TLS failed: is the certificate valid for this host name (the load balancer's own "
+                "DNS name is not on it), and does the URL's port speak HTTPS?",
+    301: "the load balancer redirects HTTP to HTTPS (the stack has a CertificateArn): pass "
+         "--public-url https://<the certificate's domain>",
+}
+
+
+class NotReady(AssertionError):
+    def __init__(self, diagnosis: str, timeline: Timeline):
+        super().__init__(f"{diagnosis}\n  status timeline: {timeline.summary()}")
+        self.diagnosis = diagnosis
+        self.timeline = timeline
+
+
+@dataclasses.dataclass
+class Readiness:
+    timeline: Timeline
+    first_ok: float   # clock time the first 200 came back
+    interval: float
+
+    @property
+    def waited(self) -> float:
+        return self.first_ok - self.timeline.started
+
+
+def timing_problems(*, deadline, interval, consecutive, timeout) -> list[str]:
+    """Option values that would make a wait meaningless or endless."""
+    problems = [f"{name} must be a positive number of seconds, not {value:g}"
+                for name, value in (("--ready-timeout", deadline), ("--poll-interval", interval),
+                                    ("--request-timeout", timeout))
+                if value is not None and value <= 0]
+    if consecutive < 1:
+        problems.append(f"--consecutive must be at least 1, not {consecutive}")
+    return problems
+
+
+def _waiting(sample: Sample) -> bool:
+    return sample.status == 503 or sample.error in WAITING_ERRORS
+
+
+def _diagnose(sample: Sample, url: str) -> str:
+    key = sample.status if sample.status is not None else sample.error
+    return DIAGNOSES.get(key, f"unexpected {sample.label} from {url} (only 200, 503 or connection "
+                              "errors are expected): is this todobackend's load balancer?")
+
+
+def _deadline_diagnosis(timeline: Timeline, url: str, deadline: float, consecutive: int) -> str:
+    if all(sample.status is None for sample in timeline.samples):
+        return (f"never reached {url} in {deadline:g} s, only connection errors: wrong URL, DNS not "
+                "yet propagated, or the load balancer's security group?")
+    if any(sample.status == 200 for sample in timeline.samples):
+        return (f"no {consecutive} 200s in a row from {url} within {deadline:g} s: targets keep "
+                "failing their health checks (ECS service events and target health say why)")
+    return (f"no 200 from {url} within {deadline:g} s: the target group never got a healthy target "
+            "(ECS service events and target health say why)")
+
+
+def _polls(http, url, interval, timeout, timeline, sleep):
+    """One sample per `interval` s, however long each request took."""
+    while True:
+        sent = timeline.now()
+        yield poll(http, url, timeout, timeline)
+        sleep(max(0.0, sent + interval - timeline.now()))
+
+
+def _elapsed(timeline: Timeline) -> float:
+    return timeline.now() - timeline.started
+
+
+def wait_until_ready(http, url: str, *, deadline: float, interval: float, consecutive: int,
+                     timeout: float, timeline: Timeline = None, sleep=time.sleep) -> Readiness:
+    """Poll `url` every `interval` s until `consecutive` 200s in a row; raise NotReady otherwise."""
+    timeline = timeline or Timeline()
+    first_ok, streak = None, 0
+    for sample in _polls(http, url, interval, timeout, timeline, sleep):
+        if sample.status == 200:
+            first_ok = first_ok or timeline.now()
+            streak += 1
+            if streak >= consecutive:
+                return Readiness(timeline, first_ok, interval)
+            continue
+        streak = 0
+        if not _waiting(sample):
+            raise NotReady(_diagnose(sample, url), timeline)
+        if _elapsed(timeline) >= deadline:
+            raise NotReady(_deadline_diagnosis(timeline, url, deadline, consecutive), timeline)
+
+
+def wait_for_status(http, url: str, status: int, *, deadline: float, interval: float, timeout: float,
+                    timeline: Timeline = None, sleep=time.sleep) -> Timeline:
+    """Poll `url` until it answers `status`; raise NotReady with the timeline after `deadline` s."""
+    timeline = timeline or Timeline()
+    for sample in _polls(http, url, interval, timeout, timeline, sleep):
+        if sample.status == status:
+            return timeline
+        if _elapsed(timeline) >= deadline:
+            raise NotReady(f"no {status} from {url} within {deadline:g} s", timeline)

@@ -1,0 +1,50 @@
+"""The CI workflow and taskcat config keep the promises README makes about them."""
+import configparser
+import pathlib
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.selftest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+WORKFLOW = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+
+
+def steps(job):
+    return WORKFLOW["jobs"][job]["steps"]
+
+
+def test_pull_requests_run_the_offline_gate():
+    assert "pull_request" in WORKFLOW[True]  # PyYAML reads the key `on` as True
+    assert {"run": "tox run"} in steps("offline")
+    assert "if" not in WORKFLOW["jobs"]["offline"]
+
+
+def test_the_live_job_runs_on_main_only_with_an_oidc_role_and_always_cleans_up():
+    live = WORKFLOW["jobs"]["live"]
+    assert live["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert live["permissions"]["id-token"] == "write"
+    uses = [step.get("uses", "") for step in live["steps"]]
+    assert any(use.startswith("aws-actions/configure-aws-credentials@") for use in uses)
+    assert {"name": "Deploy with taskcat, run the smoke suite, delete the stack",
+            "run": "tox -e taskcat-smoke"} in live["steps"]
+    cleanup = [step for step in live["steps"] if "delete-stack" in step.get("run", "")]
+    assert cleanup and cleanup[0]["if"] == "always()"
+    assert live["env"]["STACK_PREFIX"] == "tCaT-" + yaml.safe_load((ROOT / ".taskcat.yml").read_text())[
+        "project"]["name"] + "-"
+
+
+def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "unit", "integration"]
+    assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
+
+
+def test_taskcat_config_holds_no_account_specific_parameters():
+    config = yaml.safe_load((ROOT / ".taskcat.yml").read_text())
+    parameters = config["tests"]["default"].get("parameters", {}) | config["project"].get("parameters", {})
+    assert not {"VpcId", "ApplicationSubnets"} & set(parameters)
+    assert (ROOT / config["project"]["template"]).is_file()
+    assert ".taskcat_overrides.yml" in (ROOT / ".gitignore").read_text().split()
