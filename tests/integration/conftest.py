@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from tests.integration.smoke import http as smoke_http
+from tests.integration.smoke.active import running_count
 from tests.integration.smoke.readiness import NotReady, timing_problems, wait_until_ready
 from tests.integration.smoke.target import Target, TargetError, choose
 from tests.integration.smoke.todos import TodoClient
@@ -168,6 +169,17 @@ def todos(ready_target):
     yield client
     left = client.clean_up()
     assert not left, f"could not delete the items the test created: {left}"
+
+
+@pytest.fixture(scope="session")
+def running_tasks(target, standin) -> int | None:
+    """Tasks behind the load balancer: the stand-in's, the stack's service's, or None for a bare URL."""
+    if standin is not None:
+        return standin.tasks
+    if not target.can_change_service:
+        return None
+    ecs = boto3.Session(region_name=target.region).client("ecs")
+    return running_count(ecs, target.cluster, target.service)
 
 
 @pytest.fixture(scope="session")  # session, so its skip comes before ready_target's verdict

@@ -2,7 +2,7 @@
 
 It answers like an ALB in front of the service: 503 until a target "registers" (after a delay), then
 the todobackend API with a real SQLite database. Fault modes reproduce what the suite must diagnose:
-a crashing backend (the ALB answers 502), a slow one (504), migrations that never ran (500 on /todos),
+a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that never ran (500 on /todos),
 tasks that do not share a database, and the HTTP-to-HTTPS redirect. Bound to 127.0.0.1 only.
 
 Run it by hand with `python -m tests.integration.standin --port 8000 --delay 5`.
@@ -17,6 +17,7 @@ import time
 from urllib.parse import urlsplit
 
 HEALTHY, CRASHING, SLOW = "healthy", "crashing", "slow"
+TRUNCATING = "truncating"  # a task killed mid-response: the chunked body stops and the connection closes
 REDIRECTING = "redirecting"  # the stack's HTTP listener when a CertificateArn is set
 
 STATIC_FILES = {
@@ -114,6 +115,7 @@ class StandIn:
         shared = TodoDatabase(migrated)
         self.databases = [shared if shared_database else TodoDatabase(migrated) for _ in range(tasks)]
         self._next_task = 0
+        self.connections = set()  # (host, port) of every client connection, to tell fresh ones from reused
         self._task_lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
@@ -147,6 +149,10 @@ class StandIn:
     def deregister(self) -> None:
         """No targets left (the service scaled to zero): the ALB answers 503."""
         self.registered_at = None
+
+    @property
+    def tasks(self) -> int:
+        return len(self.databases)
 
     @property
     def registered(self) -> bool:
@@ -197,6 +203,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _through_load_balancer(self, method):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         standin = self.standin
+        standin.connections.add(self.client_address)
         if standin.mode == REDIRECTING:  # a listener rule: answered before any target is involved
             self.server_header = "awselb/2.0"
             return self._send(301, b"", None, {"Location": f"https://{self.headers.get('Host')}{self.path}"})
@@ -207,6 +214,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if standin.mode == SLOW:
             time.sleep(standin.gateway_timeout)
             return self._alb_error(504, "Gateway Time-out")
+        if standin.mode == TRUNCATING:
+            return self._truncated()
         try:
             self._application(method, urlsplit(self.path).path, body, standin.next_database())
         except sqlite3.OperationalError as error:  # e.g. "no such table": migrations never ran
@@ -273,11 +282,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server_header = "awselb/2.0"  # what the ALB's own error pages carry
         self._send(status, _alb_page(status, reason), "text/html")
 
+    def _truncated(self):
+        """A 200 whose chunked body announces 64 bytes, sends 5 and closes the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b"40\r\n[{\"ur")
+        self.close_connection = True
+
     def _send(self, status, body, content_type, headers=None):
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:  # the client asked for `Connection: close`: say so, as HTTP/1.1 servers do
+            self.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
@@ -288,7 +308,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=5.0, help="seconds until a target registers")
-    parser.add_argument("--mode", choices=(HEALTHY, CRASHING, SLOW, REDIRECTING), default=HEALTHY)
+    parser.add_argument("--mode", choices=(HEALTHY, CRASHING, SLOW, TRUNCATING, REDIRECTING), default=HEALTHY)
     args = parser.parse_args(argv)
     with StandIn(register_delay=args.delay, mode=args.mode, port=args.port) as standin:
         print(f"stand-in at {standin.url} ({args.mode}, registers after {args.delay} s); Ctrl-C stops it")

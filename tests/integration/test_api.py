@@ -1,6 +1,8 @@
 """The todobackend API through the load balancer: links, the item lifecycle, migrations, static files."""
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.integration.smoke import http as smoke_http
 
 
@@ -44,8 +46,14 @@ def test_item_lifecycle(todos):
     assert todos.http.get(item, timeout=10).status_code == 404
 
 
-def test_created_item_is_seen_by_repeated_reads(todos, settings):
+def test_created_item_is_seen_by_repeated_reads(todos, settings, running_tasks, report):
     """Each request may reach another task: all of them must read the same database."""
+    if running_tasks is None:
+        report("shared database: task count unknown for a URL target; the reads prove a shared database "
+               "only if the service runs 2 or more tasks (give --stack-name to check)")
+    elif running_tasks < 2:
+        pytest.skip(f"shared database: the service runs {running_tasks} task(s); every read would reach "
+                    "the same one, so the test could not fail")
     created = todos.create(title="smoke: shared database")
     assert created.status_code == 201
     item = todos.on_target(created.headers["Location"])

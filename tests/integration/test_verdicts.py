@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.readiness import NotReady, timing_problems, wait_for_status, wait_until_ready
-from tests.integration.standin import CRASHING, REDIRECTING, SLOW, StandIn
+from tests.integration.standin import CRASHING, REDIRECTING, SLOW, TRUNCATING, StandIn
 
 pytestmark = pytest.mark.selftest
 
@@ -59,6 +59,19 @@ def test_a_target_slower_than_the_request_timeout_is_diagnosed_as_timing_out():
         error = not_ready(standin.url + "/", timeout=0.3)
     assert error.diagnosis.startswith("targets timing out")
     assert labels(error.timeline) == ["ReadTimeout"]
+
+
+def test_a_response_cut_off_mid_body_is_a_diagnosis_not_a_traceback():
+    with StandIn(register_delay=0, mode=TRUNCATING) as standin:
+        error = not_ready(standin.url + "/")
+    assert error.diagnosis.startswith("targets crashing: a response was cut off mid-body")
+    assert labels(error.timeline) == ["ChunkedEncodingError"]
+
+
+def test_every_poll_opens_a_fresh_connection_so_each_can_reach_another_load_balancer_node():
+    with StandIn(register_delay=0) as standin:
+        result = ready(standin.url + "/", consecutive=4, interval=0.01)
+    assert len(result.timeline.samples) == 4 and len(standin.connections) == 4
 
 
 def test_a_target_that_never_registers_misses_the_deadline_with_its_timeline():

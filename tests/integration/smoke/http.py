@@ -38,13 +38,16 @@ def session(base_url: str, retry_reads: bool = False) -> requests.Session:
 
 
 def poll(http: requests.Session, url: str, timeout: float, timeline: Timeline) -> Sample:
-    """GET `url` once and record the status, or the kind of failure, on the timeline."""
+    """GET `url` once and record the status, or the kind of failure, on the timeline.
+
+    Each poll opens a fresh connection: a kept-alive one would pin every poll to one load balancer
+    node (and one DNS answer), hiding the nodes that do not route to a healthy target yet.
+    """
     sent = timeline.now()
     try:
-        response = http.get(url, timeout=(min(timeout, 3.05), timeout), allow_redirects=False)
-    except requests.exceptions.ReadTimeout:
-        return timeline.record(None, "ReadTimeout", sent)
-    except requests.exceptions.ConnectionError as error:
+        response = http.get(url, timeout=(min(timeout, 3.05), timeout), allow_redirects=False,
+                            headers={"Connection": "close"})
+    except requests.RequestException as error:  # e.g. a body cut off by a task killed mid-response
         return timeline.record(None, type(error).__name__, sent)
     response.close()
     return timeline.record(response.status_code, None, sent)

@@ -19,6 +19,8 @@ DIAGNOSES = {
          "or sent a malformed response) - read the service's task logs and stopped-task reasons",
     504: "targets timing out: the load balancer answered 504 (a target did not answer in time) - "
          "is the application stuck on the database?",
+    "ChunkedEncodingError": "targets crashing: a response was cut off mid-body (a task stopped while "
+                            "answering) - read the service's task logs and stopped-task reasons",
     "ReadTimeout": "targets timing out: no answer within the request timeout - is the application "
                    "stuck on the database?",
     "SSLError": "TLS failed: is the certificate valid for this host name (the load balancer's own "
