@@ -29,6 +29,24 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def no_aws_endpoints(monkeypatch):
+    """Every client a test here builds, even through boto3's default session, talks to a closed local port.
+
+    boto3 keeps its default session (and the configuration it read) across tests, so a fresh one is
+    forced to read the variables set here.
+    """
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+
+
+def test_the_default_session_is_pinned_to_a_closed_local_port():
+    endpoint = boto3.client("cloudformation", region_name="us-east-1").meta.endpoint_url
+    assert endpoint == os.environ["AWS_ENDPOINT_URL"] and endpoint.startswith("http://127.0.0.1:")
+
+
 def local_cloudformation():
     """A client whose endpoint is a closed local port, so nothing leaves the machine."""
     # A fresh session: boto3's default one caches credentials found by earlier tests.
@@ -162,13 +180,10 @@ def test_a_bad_url_stops_pytest_with_a_usage_error():
 
 
 def test_a_stack_that_cannot_be_read_stops_pytest_with_a_usage_error(monkeypatch):
-    # botocore's AWS_ENDPOINT_URL sends every client to a closed local port; checked here first, so
-    # the child process cannot reach AWS even if the variable were ever ignored.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    # The child inherits no_aws_endpoints' AWS_ENDPOINT_URL; checked here first, so it cannot
+    # reach AWS even if the variable were ever ignored.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
     endpoint = boto3.Session().client("cloudformation", region_name="eu-west-1").meta.endpoint_url
     assert endpoint == os.environ["AWS_ENDPOINT_URL"]
     run = run_pytest("--stack-name", "todobackend", "--region", "eu-west-1")
