@@ -1,22 +1,31 @@
 """Deploy stack.yml with taskcat, run the smoke suite against every stack it created, then delete them.
 
-    tox exec -e taskcat -- python tools/taskcat_smoke.py [--regions us-east-1] [-- PYTEST_ARGS...]
+    tox -e taskcat-smoke [-- [--regions us-east-1] [--run-id ID] [SMOKE SUITE OPTIONS...]]
 
+Options this script does not know (e.g. --passive-only, -x) go to the smoke suite, in order.
 Needs AWS credentials, tox on PATH (the suite runs in tox's `smoke` env) and .taskcat_overrides.yml with
-VpcId and ApplicationSubnets. The stacks are deleted however the run ends: taskcat's test object is a
-context manager that cleans up on exit. Exits 1 if a stack failed to deploy or the suite failed.
+VpcId and ApplicationSubnets. Every stack is tagged smoke-run-id=ID, so a clean-up after a cancelled run
+can delete this run's stacks and nobody else's. The stacks are deleted however the run ends (taskcat's
+test object is a context manager that cleans up on exit), and the script waits for the deletion. Exits 1
+if a stack failed to deploy, the suite failed, or a stack was not deleted.
 """
 import argparse
+import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import uuid
 
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OVERRIDES = ".taskcat_overrides.yml"
 REQUIRED_OVERRIDES = ("VpcId", "ApplicationSubnets")
+RUN_TAG = "smoke-run-id"
+# What this script changes on taskcat's CFNTest (0.9.58): it neither waits for deletion nor tags stacks
+# by default, and from_file() offers neither.
+CFNTEST_SETTINGS = ("dont_wait_for_delete", "_extra_tags")
 
 
 def project_problems(root: pathlib.Path) -> list[str]:
@@ -41,11 +50,15 @@ def smoke_command(tox: str, stack_name: str, region: str, pytest_args: list[str]
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False,
+                                     epilog="Any other option goes to the smoke suite (tox -e smoke -- --help).")
     parser.add_argument("--project-root", type=pathlib.Path, default=ROOT)
     parser.add_argument("--regions", default="ALL", help="comma-separated subset of .taskcat.yml's regions")
-    parser.add_argument("pytest_args", nargs="*", help="passed to the smoke suite (after --)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--run-id", default=None,
+                        help=f"value of the {RUN_TAG} tag on every stack (default: a fresh one)")
+    args, args.pytest_args = parser.parse_known_args(argv)
+    args.run_id = args.run_id or uuid.uuid4().hex
+    args.project_root = args.project_root.resolve()
     problems = project_problems(args.project_root)
     if problems:
         parser.error("\n".join(problems))
@@ -55,27 +68,69 @@ def parse(argv):
     return args
 
 
+def prepared(test, run_tag):
+    """`test`, set to wait for its stacks' deletion and to tag them with `run_tag`."""
+    missing = [name for name in CFNTEST_SETTINGS if not hasattr(test, name)]
+    if missing:
+        raise RuntimeError(f"taskcat's CFNTest has no {', '.join(missing)}: this script is written for "
+                           "taskcat 0.9.58 (requirements/taskcat.txt)")
+    test.dont_wait_for_delete = False
+    test._extra_tags = [*test._extra_tags, run_tag]
+    return test
+
+
+def _where(stack) -> str:
+    return f"{stack.name} ({stack.region.name})"
+
+
 def smoke(stack, args) -> str | None:
     """Run the suite against one deployed stack; a failure message, or None."""
-    where = f"{stack.name} ({stack.region.name})"
     if stack.status != "CREATE_COMPLETE":
-        return f"{where}: {stack.status} {stack.status_reason}"
+        return f"{_where(stack)}: {stack.status} {stack.status_reason}"
     run = subprocess.run(smoke_command(args.tox, stack.name, stack.region.name, args.pytest_args),
                          cwd=args.project_root, check=False)
-    return f"{where}: smoke suite exit code {run.returncode}" if run.returncode else None
+    return f"{_where(stack)}: smoke suite exit code {run.returncode}" if run.returncode else None
+
+
+def not_deleted(stacks) -> list[str]:
+    """Stacks CloudFormation does not report DELETE_COMPLETE, asked directly: taskcat's own status
+    shows a deleted stack that had failed to create as OUT_OF_ORDER_EVENT."""
+    problems = []
+    for stack in stacks:
+        try:
+            [described] = stack.client.describe_stacks(StackName=stack.id)["Stacks"]
+        except Exception as error:  # noqa: BLE001 - reported, so it cannot hide taskcat's own error
+            problems.append(f"{_where(stack)}: deletion not confirmed: {error}")
+            continue
+        if described["StackStatus"] != "DELETE_COMPLETE":
+            problems.append(f"{_where(stack)}: not deleted: {described['StackStatus']} "
+                            f"{described.get('StackStatusReason', '')}".rstrip())
+    return problems
 
 
 def main(argv=None) -> int:
     args = parse(argv)
-    from taskcat.testing import CFNTest  # only in the taskcat env; argument errors come first
+    # taskcat reads .taskcat_overrides.yml from the working directory, fixed when it is imported.
+    os.chdir(args.project_root)
+    # Only in the taskcat env; argument errors come first.
+    from taskcat._dataclasses import Tag
+    from taskcat.testing import CFNTest
 
-    failures = 0
-    with CFNTest.from_file(project_root=str(args.project_root), regions=args.regions) as stacks:
-        for stack in stacks:
-            failure = smoke(stack, args)
-            if failure:  # printed now: taskcat's clean-up may raise on the way out of the `with`
-                print(f"FAILED {failure}", file=sys.stderr)
-                failures += 1
+    test = CFNTest.from_file(project_root=str(args.project_root), regions=args.regions)
+    prepared(test, Tag({"Key": RUN_TAG, "Value": args.run_id}))
+    print(f"stacks are tagged {RUN_TAG}={args.run_id}", flush=True)
+    failures, stacks = [], []
+    try:
+        with test as stacks:
+            for stack in stacks:
+                failure = smoke(stack, args)
+                if failure:  # printed now: taskcat's clean-up may raise on the way out of the `with`
+                    print(f"FAILED {failure}", file=sys.stderr, flush=True)
+                    failures.append(failure)
+    finally:
+        for failure in not_deleted(stacks):
+            print(f"FAILED {failure}", file=sys.stderr, flush=True)
+            failures.append(failure)
     return 1 if failures else 0
 
 
