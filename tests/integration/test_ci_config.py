@@ -5,6 +5,8 @@ import pathlib
 import pytest
 import yaml
 
+from tools import taskcat_smoke
+
 pytestmark = pytest.mark.selftest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -28,11 +30,28 @@ def test_the_live_job_runs_on_main_only_with_an_oidc_role_and_always_cleans_up()
     uses = [step.get("uses", "") for step in live["steps"]]
     assert any(use.startswith("aws-actions/configure-aws-credentials@") for use in uses)
     assert {"name": "Deploy with taskcat, run the smoke suite, delete the stack",
-            "run": "tox -e taskcat-smoke"} in live["steps"]
+            "run": 'tox -e taskcat-smoke -- --run-id "$SMOKE_RUN_ID"'} in live["steps"]
     cleanup = [step for step in live["steps"] if "delete-stack" in step.get("run", "")]
     assert cleanup and cleanup[0]["if"] == "always()"
-    assert live["env"]["STACK_PREFIX"] == "tCaT-" + yaml.safe_load((ROOT / ".taskcat.yml").read_text())[
-        "project"]["name"] + "-"
+
+
+def test_the_clean_up_deletes_only_this_runs_stacks_and_waits_for_each():
+    live = WORKFLOW["jobs"]["live"]
+    assert "github.run_id" in live["env"]["SMOKE_RUN_ID"] and "github.run_attempt" in live["env"]["SMOKE_RUN_ID"]
+    [cleanup] = [step["run"] for step in live["steps"] if "delete-stack" in step.get("run", "")]
+    # The tag tools/taskcat_smoke.py puts on every stack it creates, with this run's value.
+    assert f"Tags[?Key=='{taskcat_smoke.RUN_TAG}' && Value=='${{SMOKE_RUN_ID}}']" in cleanup
+    assert "list-stacks" not in cleanup and "starts_with" not in cleanup  # no account-wide prefix match
+    assert "aws cloudformation wait stack-delete-complete" in cleanup
+    assert 'exit "$failed"' in cleanup  # a stack that will not delete fails the job
+
+
+def test_the_live_job_documents_what_the_account_needs():
+    header = (ROOT / ".github/workflows/ci.yml").read_text().split("\nname:")[0]
+    assert "MaxSessionDuration must be at least 7200" in header
+    credentials = next(step for step in steps("live") if step.get("uses", "").startswith("aws-actions/"))
+    assert credentials["with"]["role-duration-seconds"] == 7200
+    assert "ApplicationImageTag" in header and "`latest`" in header
 
 
 def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
