@@ -53,7 +53,7 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
                 if isinstance(entry, dict)
             }
             awaited = self._awaited_until_exit(cfn, task)
-            for index, container in lessons.containers(cfn, task):
+            for path, container in lessons.containers(cfn, task):
                 name = container.get("Name")
                 if name in balanced or container.get("PortMappings"):
                     continue
@@ -61,7 +61,6 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
                     continue
                 if container.get("Essential", True) in (False, "false"):
                     continue
-                path = ["Resources", task, "Properties", "ContainerDefinitions", index]
                 if "Essential" in container:
                     path.append("Essential")
                 matches.append(RuleMatch(path, (
