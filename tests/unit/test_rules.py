@@ -120,7 +120,7 @@ def test_one_off_commands_are_configurable(outside_the_repo):
     config = ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)],
                         configure_rules={"E9003": {"commands": ["flyway"]}})
     reported = {(m.rule.id, m.linenumber) for m in lint(text, config=config) if m.rule.id == "E9003"}
-    assert reported == {("E9003", 26)}  # seed, which web waits for; collectstatic no longer
+    assert reported == {("E9003", 27)}  # seed, which web waits for; collectstatic no longer
 
 
 @pytest.mark.parametrize("name, secret", [
