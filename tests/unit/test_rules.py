@@ -134,3 +134,12 @@ def test_one_off_commands_are_configurable(outside_the_repo):
 def test_secret_names_are_matched_by_whole_segments(name, secret):
     e9009 = next(rule for rule in PROJECT_RULES if rule.id == "E9009")
     assert module_of(e9009)["is_secret_name"](name) is secret
+
+
+def test_a_log_group_named_after_the_generated_function_name_gets_a_fix_without_a_cycle(outside_the_repo):
+    """DependsOn would close a cycle (the group already Refs the function): advise naming the function."""
+    text = (FIXTURES / "W9006_bad.yml").read_text()
+    line = next(number for number, text_line in enumerate(text.splitlines(), start=1) if "${Generated}" in text_line)
+    [message] = [m.message for m in project_lint(text) if (m.rule.id, m.linenumber) == ("W9006", line)]
+    assert "set Generated's FunctionName" in message
+    assert "must DependsOn" not in message
