@@ -8,7 +8,9 @@ per rule module and stop with a DuplicateRuleError.
 """
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from typing import Any, Iterator
 
 import networkx
@@ -17,6 +19,7 @@ CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 EPHEMERAL_PORTS = (32768, 60999)
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
+_PYTHON_RUNTIME = re.compile(r"python(\d+)\.(\d+)")
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -185,3 +188,30 @@ def load_balancers_of(cfn, target_group: str) -> list[str]:
                     found.append(balancer)
     return found
 
+
+def inline_python(cfn) -> Iterator[tuple[str, dict, str]]:
+    """(function, properties, code) for each Lambda function with inline code on a Python runtime."""
+    for name, body in cfn.get_resources("AWS::Lambda::Function").items():
+        props = body.get("Properties") or {}
+        code = props["Code"].get("ZipFile") if isinstance(props.get("Code"), dict) else None
+        if isinstance(code, str) and str(props.get("Runtime", "")).startswith("python"):
+            yield name, props, code
+
+
+def compile_inline(code: str) -> tuple[ast.Module | None, str | None]:
+    """The module Lambda would import as index.py, or why it does not compile.
+
+    Compiling, not only parsing, also catches `return` outside a function or a repeated argument."""
+    try:
+        module = ast.parse(code, filename="index.py")
+        compile(module, "index.py", "exec")
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        return None, f"{getattr(error, 'msg', error)}" + (f", line {line} of the code" if line else "")
+    return module, None
+
+
+def newer_than_linter(runtime: str) -> bool:
+    """True for a Python runtime whose syntax this interpreter may not know (python3.14 on 3.11)."""
+    found = _PYTHON_RUNTIME.fullmatch(runtime)
+    return bool(found) and (int(found[1]), int(found[2])) > sys.version_info[:2]
