@@ -32,9 +32,9 @@ class ServiceListenerDependency(CloudFormationLintRule):
     def match(self, cfn):
         matches = []
         for service in cfn.get_resources("AWS::ECS::Service"):
-            balancers = lessons.properties(cfn, service).get("LoadBalancers", [])
-            for index, _ in enumerate(balancers if isinstance(balancers, list) else []):
-                path = ["Properties", "LoadBalancers", index, "TargetGroupArn"]
+            balancers = lessons.properties(cfn, service).get("LoadBalancers")
+            for entry_path, _ in lessons.items(balancers, ("Properties", "LoadBalancers")):
+                path = [*entry_path, "TargetGroupArn"]
                 for group in lessons.targets(cfn, service, *path, types=(TARGET_GROUP,)):
                     message = self._problem(cfn, service, group)
                     if message:

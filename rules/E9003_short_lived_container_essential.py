@@ -8,10 +8,13 @@ container `DependsOn` condition of SUCCESS).
 
 A container counts as short-lived when it is not the service's load-balanced container, maps no ports,
 and either another container waits for it to finish (`Condition: SUCCESS` or `COMPLETE`) or its
-command or entry point names a one-off command (rule option `commands`, default below).
+command or entry point names a one-off command (rule option `commands`, default below) in its last
+shell step: `migrate --check && exec celery worker` ends in a long-running process. The task's only
+essential container is never reported: a task needs one, so it cannot be set to false.
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_environment
 """
 import pathlib
+import re
 import sys
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
@@ -22,6 +25,7 @@ if (_HERE := str(pathlib.Path(__file__).resolve().parent)) not in sys.path:
 import _cfn_lessons as lessons  # noqa: E402
 
 ONE_OFF_COMMANDS = ["collectstatic", "migrate", "compilemessages", "loaddata"]
+SHELL_STEP_SEPARATOR = re.compile(r"&&|\|\||;|\n")
 
 
 class ShortLivedContainerEssential(CloudFormationLintRule):
@@ -49,22 +53,19 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
             balanced = {
                 entry.get("ContainerName")
                 for service in services
-                for entry in lessons.properties(cfn, service).get("LoadBalancers", [])
+                for _, entry in lessons.items(lessons.properties(cfn, service).get("LoadBalancers"))
                 if isinstance(entry, dict)
             }
             awaited = self._awaited_until_exit(cfn, task)
-            for index, container in lessons.containers(cfn, task):
+            essential = [(path, c) for path, c in lessons.containers(cfn, task) if _is_essential(c)]
+            # Counted by name: the same container may appear on both branches of an Fn::If.
+            for path, container in essential if len({c.get("Name") for _, c in essential}) > 1 else []:
                 name = container.get("Name")
                 if name in balanced or container.get("PortMappings"):
                     continue
                 if not (name in awaited or self._runs_one_off_command(container)):
                     continue
-                if container.get("Essential", True) in (False, "false"):
-                    continue
-                path = ["Resources", task, "Properties", "ContainerDefinitions", index]
-                if "Essential" in container:
-                    path.append("Essential")
-                matches.append(RuleMatch(path, (
+                matches.append(RuleMatch(path + ["Essential"] if "Essential" in container else path, (
                     f"Container {name} in {task} exits after its work but is essential "
                     f"(the default): ECS stops the task {', '.join(services)} runs; set Essential: false")))
         return matches
@@ -74,14 +75,20 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
         return {
             dependency.get("ContainerName")
             for _, container in lessons.containers(cfn, task)
-            for dependency in container.get("DependsOn") or []
+            for _, dependency in lessons.items(container.get("DependsOn"))
             if isinstance(dependency, dict) and dependency.get("Condition") in ("SUCCESS", "COMPLETE")
         }
 
     def _runs_one_off_command(self, container):
+        """True if the last step of the container's command line names a one-off command."""
         words = [
-            word for key in ("EntryPoint", "Command")
-            for item in (container.get(key) or []) if isinstance(item, str)
-            for word in item.split()
+            item for key in ("EntryPoint", "Command")
+            for item in (container.get(key) if isinstance(container.get(key), list) else [])
+            if isinstance(item, str)
         ]
-        return any(word in self.config["commands"] for word in words)
+        last_step = SHELL_STEP_SEPARATOR.split(" ".join(words))[-1]
+        return any(word in self.config["commands"] for word in last_step.split())
+
+
+def _is_essential(container):
+    return container.get("Essential", True) not in (False, "false")

@@ -35,11 +35,10 @@ class DynamicPortIngress(CloudFormationLintRule):
         matches = []
         for service in cfn.get_resources("AWS::ECS::Service"):
             task = lessons.service_task_definition(cfn, service)
-            balancers = lessons.properties(cfn, service).get("LoadBalancers", [])
-            if task is None or not _bridge_mode(lessons.properties(cfn, task)) or not isinstance(balancers, list):
+            balancers = lessons.properties(cfn, service).get("LoadBalancers")
+            if task is None or not _bridge_mode(lessons.properties(cfn, task)):
                 continue
-            for index, entry in enumerate(balancers):
-                path = ["Properties", "LoadBalancers", index]
+            for path, entry in lessons.items(balancers, ("Properties", "LoadBalancers")):
                 if not (isinstance(entry, dict) and _dynamic_port(cfn, task, entry)):
                     continue
                 for group in lessons.targets(cfn, service, *path, "TargetGroupArn", types=(TARGET_GROUP,)):
@@ -60,7 +59,7 @@ def _dynamic_port(cfn, task, entry):
     for _, container in lessons.containers(cfn, task):
         if container.get("Name") != entry.get("ContainerName"):
             continue
-        for mapping in container.get("PortMappings") or []:
+        for _, mapping in lessons.items(container.get("PortMappings")):
             if not isinstance(mapping, dict):
                 continue
             if lessons.as_int(mapping.get("ContainerPort")) == lessons.as_int(entry.get("ContainerPort")):

@@ -4,7 +4,8 @@ Lesson: the awslogs driver writes to an existing log group; a task whose group d
 to start ("ResourceInitializationError ... The specified log group does not exist"). Name a
 `AWS::Logs::LogGroup` of the stack (best with `Ref`, which also orders the creation), and when the
 name is written out, make every service or custom resource that runs the task `DependsOn` the group.
-`awslogs-create-group: "true"` is accepted: ECS then creates the group itself.
+`awslogs-create-group: "true"` is accepted: ECS then creates the group itself. Each branch of an
+`Fn::If` is checked; a name built in a way that cannot be resolved offline is left alone.
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
 """
 import pathlib
@@ -39,24 +40,27 @@ class AwslogsGroup(CloudFormationLintRule):
                 name for name in lessons.task_runners(cfn)
                 if task in lessons.targets(cfn, name, "Properties", "TaskDefinition")
             ]
-            for index, container in lessons.containers(cfn, task):
+            for path, container in lessons.containers(cfn, task):
                 config = container.get("LogConfiguration")
                 options = config.get("Options") if isinstance(config, dict) else None
                 if not isinstance(options, dict) or config.get("LogDriver") != "awslogs" or "awslogs-group" not in options:
                     continue
                 if str(options.get("awslogs-create-group", "")).lower() == "true":
                     continue
-                path = ["Resources", task, "Properties", "ContainerDefinitions", index,
-                        "LogConfiguration", "Options", "awslogs-group"]
-                group = names.get(lessons.template_text(options["awslogs-group"]))
-                if group is None:
-                    matches.append(RuleMatch(path, (
-                        f"Container {container.get('Name')} logs to a group this stack does not create; "
-                        f"the task will not start. Use !Ref to an AWS::Logs::LogGroup")))
-                    continue
-                unordered |= {
-                    (runner, task, group) for runner in runners if not lessons.ordered_after(cfn, runner, group)
-                }
+                path = [*path, "LogConfiguration", "Options", "awslogs-group"]
+                for branch_path, value in lessons.alternatives(options["awslogs-group"], tuple(path)):
+                    text = lessons.template_text(value)
+                    if text is None:
+                        continue  # cannot be decided without deploying
+                    group = names.get(text)
+                    if group is None:
+                        matches.append(RuleMatch(branch_path, (
+                            f"Container {container.get('Name')} logs to a group this stack does not create; "
+                            f"the task will not start. Use !Ref to an AWS::Logs::LogGroup")))
+                        continue
+                    unordered |= {
+                        (runner, task, group) for runner in runners if not lessons.ordered_after(cfn, runner, group)
+                    }
         for runner, task, group in sorted(unordered):
             matches.append(RuleMatch(["Resources", runner], (
                 f"{runner} runs {task}, which logs to {group}: it must DependsOn {group}")))

@@ -5,10 +5,13 @@ anyone who may describe task definitions, and a `NoEcho` parameter passed into i
 Give containers secrets through `Secrets` (`ValueFrom` a Secrets Manager secret or SSM SecureString),
 which the execution role reads at task start. A `NoEcho` parameter with a `Default` ships its secret
 inside the template itself.
+
+A name looks like a secret when one of its `_`-separated segments is PASSWORD, SECRET, TOKEN (and the
+like) or KEY after API/SECRET/PRIVATE/ACCESS, unless its last segment says it only points at the
+secret (DB_SECRET_ARN, DB_PASSWORD_FILE, PASSWORD_MIN_LENGTH). Each branch of an `Fn::If` is checked.
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
 """
 import pathlib
-import re
 import sys
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
@@ -18,15 +21,32 @@ if (_HERE := str(pathlib.Path(__file__).resolve().parent)) not in sys.path:
     sys.path.append(_HERE)
 import _cfn_lessons as lessons  # noqa: E402
 
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|TOKEN", re.IGNORECASE)
+# Names are matched by whole `_`-separated segments, so PASSWORD_MIN_LENGTH or MONKEY_MODE are no secrets.
+SECRET_SEGMENTS = {"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIALS",
+                   "APIKEY", "SECRETKEY", "PRIVATEKEY", "ACCESSKEY"}
+KEY_QUALIFIERS = {"API", "SECRET", "PRIVATE", "ACCESS", "SIGNING", "ENCRYPTION"}
+# A last segment that says the value points at or describes the secret rather than holding it.
+REFERENCE_SUFFIXES = {"ARN", "NAME", "ID", "URL", "URI", "PATH", "FILE", "LENGTH", "PREFIX", "SUFFIX",
+                      "SIZE", "TTL", "TIMEOUT", "ENABLED", "HEADER", "PARAMETER", "REGION", "VERSION"}
+
+
+def is_secret_name(name: str) -> bool:
+    segments = [segment for segment in name.upper().split("_") if segment]
+    if not segments or segments[-1] in REFERENCE_SUFFIXES:
+        return False
+    return any(
+        segment in SECRET_SEGMENTS or (segment == "KEY" and index and segments[index - 1] in KEY_QUALIFIERS)
+        for index, segment in enumerate(segments)
+    )
 
 
 class PlaintextSecret(CloudFormationLintRule):
     id = "E9009"
     shortdesc = "Secret in a container environment variable or in a NoEcho parameter's Default"
     description = (
-        "Secret-looking environment variables set from literals or NoEcho parameters are stored in "
-        "clear text; use container Secrets. NoEcho parameters must not have a Default."
+        "Environment variables named like secrets (a PASSWORD, SECRET or TOKEN segment, API_KEY, "
+        "PRIVATE_KEY...) set from literals or NoEcho parameters are stored in clear text; use container "
+        "Secrets. NoEcho parameters must not have a Default."
     )
     source_url = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"
     tags = ["resources", "ecs", "parameters", "security", "project"]
@@ -39,23 +59,27 @@ class PlaintextSecret(CloudFormationLintRule):
             for name in sorted(hidden) if "Default" in parameters[name]
         ]
         for task in cfn.get_resources("AWS::ECS::TaskDefinition"):
-            for index, container in lessons.containers(cfn, task):
-                for position, variable in enumerate(container.get("Environment") or []):
-                    if not (isinstance(variable, dict) and SECRET_NAME.search(str(variable.get("Name", "")))):
+            for path, container in lessons.containers(cfn, task):
+                for variable_path, variable in lessons.items(container.get("Environment"), (*path, "Environment")):
+                    if not (isinstance(variable, dict) and is_secret_name(str(variable.get("Name", "")))):
                         continue
-                    source = _plaintext_source(variable.get("Value"), hidden)
-                    if source:
-                        matches.append(RuleMatch(
-                            ["Resources", task, "Properties", "ContainerDefinitions", index, "Environment", position],
-                            f"{variable['Name']} of container {container.get('Name')} in {task} is {source} "
-                            f"in plaintext; pass it through Secrets"))
+                    sources = _plaintext_sources(variable.get("Value"), hidden)
+                    if sources:
+                        matches.append(RuleMatch(variable_path, (
+                            f"{variable['Name']} of container {container.get('Name')} in {task} is "
+                            f"{' or '.join(sources)} in plaintext; pass it through Secrets")))
         return matches
 
 
-def _plaintext_source(value, hidden):
-    if isinstance(value, (str, int, float)) and str(value):
-        return "a literal"
-    leaked = lessons.parameter_refs(value) & hidden
-    if leaked:
-        return f"NoEcho parameter {', '.join(sorted(leaked))}"
-    return None
+def _plaintext_sources(value, hidden):
+    """How each Fn::If branch of the value leaks a secret: 'a literal' or 'NoEcho parameter X'."""
+    sources = []
+    for _, concrete in lessons.alternatives(value):
+        if isinstance(concrete, (str, int, float)) and str(concrete):
+            source = "a literal"
+        else:
+            leaked = lessons.parameter_refs(concrete) & hidden
+            source = f"NoEcho parameter {', '.join(sorted(leaked))}" if leaked else None
+        if source and source not in sources:
+            sources.append(source)
+    return sources

@@ -5,6 +5,8 @@ A stack that creates that group to set retention must name it exactly so, create
 (`DependsOn`: otherwise the first invocation creates the group and the stack's own group fails with
 "already exists"), and give the function's role `logs:CreateLogStream` and `logs:PutLogEvents` on it.
 Miss any of the three and the function runs without logs: the chapter's "where are my logs?".
+A group named after the function's generated name (`!Sub /aws/lambda/${Function}`) is created after
+the function and cannot be depended on: name the function and build the group's name from that value.
 https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
 """
 import fnmatch
@@ -43,13 +45,17 @@ class LambdaLogGroup(CloudFormationLintRule):
             expected = "/aws/lambda/" + (lessons.template_text(props.get("FunctionName")) or "${" + function + "}")
             configured = lessons.targets(cfn, function, "Properties", "LoggingConfig", "LogGroup", types=(LOG_GROUP,))
             roles = lessons.targets(cfn, function, "Properties", "Role", types=(ROLE,))
-            for group in _log_groups_of(cfn, function, expected, configured, roles):
+            for group in _log_groups_of(cfn, function, expected, configured):
                 name = lessons.template_text(lessons.properties(cfn, group).get("LogGroupName"))
                 if group not in configured and name != expected:
                     matches.append(RuleMatch(["Resources", group, "Properties", "LogGroupName"], (
                         f"{function} writes to {expected}, not to {name}: {group} stays empty")))
                     continue
-                if not lessons.ordered_after(cfn, function, group):
+                if lessons.ordered_after(cfn, group, function):
+                    matches.append(RuleMatch(["Resources", group, "Properties", "LogGroupName"], (
+                        f"{group} takes its name from {function}, which therefore cannot DependsOn it (a circular "
+                        f"dependency): set {function}'s FunctionName and build the LogGroupName from the same value")))
+                elif not lessons.ordered_after(cfn, function, group):
                     matches.append(RuleMatch(["Resources", function], (
                         f"{function} must DependsOn {group}, or its first invocation creates the group "
                         f"and the stack's own {group} fails")))
@@ -61,14 +67,14 @@ class LambdaLogGroup(CloudFormationLintRule):
         return matches
 
 
-def _log_groups_of(cfn, function, expected, configured, roles):
-    """Groups meant for this function: configured, depended on, named for it, or a Lambda group its role may write."""
+def _log_groups_of(cfn, function, expected, configured):
+    """Groups meant for this function: configured, depended on, or named for it.
+
+    A group its role may write to is not one of them: roles are shared between functions."""
     found = list(configured)
     found += [g for g in lessons.depends_on(cfn, function) if lessons.resource_type(cfn, g) == LOG_GROUP]
     found += [g for g in cfn.get_resources(LOG_GROUP)
               if lessons.template_text(lessons.properties(cfn, g).get("LogGroupName")) == expected]
-    found += [g for role in roles for g in lessons.targets(cfn, role, "Properties", "Policies", types=(LOG_GROUP,))
-              if str(lessons.template_text(lessons.properties(cfn, g).get("LogGroupName"))).startswith("/aws/lambda/")]
     return list(dict.fromkeys(found))
 
 

@@ -8,14 +8,18 @@ per rule module and stop with a DuplicateRuleError.
 """
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from typing import Any, Iterator
 
 import networkx
 
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 EPHEMERAL_PORTS = (32768, 60999)
+NO_VALUE = {"Ref": "AWS::NoValue"}
 
+_PYTHON_RUNTIME = re.compile(r"python(\d+)\.(\d+)")
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -65,11 +69,36 @@ def ordered_after(cfn, name: str, other: str) -> bool:
     return networkx.has_path(graph, name, other)
 
 
+def alternatives(value: Any, path: tuple = ()) -> Iterator[tuple[list, Any]]:
+    """(path, value) for each concrete value a property may take: both branches of every Fn::If,
+    nested ones too, never AWS::NoValue. Branch paths extend `path` as cfn-lint's graph records them."""
+    if isinstance(value, dict) and len(value) == 1 and "Fn::If" in value:
+        branches = value["Fn::If"]
+        if isinstance(branches, list) and len(branches) == 3:
+            for index in (1, 2):
+                yield from alternatives(branches[index], (*path, "Fn::If", index))
+        return
+    if value != NO_VALUE:
+        yield list(path), value
+
+
+def items(value: Any, path: tuple = ()) -> Iterator[tuple[list, Any]]:
+    """(path, item) for each item of a list property, through Fn::If around the list and around items."""
+    for list_path, concrete in alternatives(value, path):
+        if isinstance(concrete, list):
+            for index, item in enumerate(concrete):
+                yield from alternatives(item, (*list_path, index))
+
+
 def template_text(value: Any) -> str | None:
-    """A literal or a Fn::Sub string as text (`${X}` kept), None for anything more dynamic."""
+    """A literal, Fn::Sub or Fn::Join string as text (`${X}` kept), None for anything more dynamic."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
+        join = value.get("Fn::Join")
+        if isinstance(join, list) and len(join) == 2 and isinstance(join[0], str) and isinstance(join[1], list):
+            texts = [template_text(part) for part in join[1]]
+            return None if None in texts else join[0].join(texts)
         sub = value.get("Fn::Sub")
         if isinstance(sub, str):
             return sub
@@ -107,12 +136,12 @@ def as_int(value: Any) -> int | None:
         return None
 
 
-def containers(cfn, task_definition: str) -> Iterator[tuple[int, dict]]:
-    definitions = properties(cfn, task_definition).get("ContainerDefinitions", [])
-    if isinstance(definitions, list):
-        for index, container in enumerate(definitions):
-            if isinstance(container, dict):
-                yield index, container
+def containers(cfn, task_definition: str) -> Iterator[tuple[list, dict]]:
+    """(path from the template root, definition) for each container, on every Fn::If branch."""
+    path = ("Resources", task_definition, "Properties", "ContainerDefinitions")
+    for container_path, container in items(properties(cfn, task_definition).get("ContainerDefinitions"), path):
+        if isinstance(container, dict):
+            yield container_path, container
 
 
 def services_running(cfn, task_definition: str) -> list[str]:
@@ -158,3 +187,31 @@ def load_balancers_of(cfn, target_group: str) -> list[str]:
                 if balancer not in found:
                     found.append(balancer)
     return found
+
+
+def inline_python(cfn) -> Iterator[tuple[str, dict, str]]:
+    """(function, properties, code) for each Lambda function with inline code on a Python runtime."""
+    for name, body in cfn.get_resources("AWS::Lambda::Function").items():
+        props = body.get("Properties") or {}
+        code = props["Code"].get("ZipFile") if isinstance(props.get("Code"), dict) else None
+        if isinstance(code, str) and str(props.get("Runtime", "")).startswith("python"):
+            yield name, props, code
+
+
+def compile_inline(code: str) -> tuple[ast.Module | None, str | None]:
+    """The module Lambda would import as index.py, or why it does not compile.
+
+    Compiling, not only parsing, also catches `return` outside a function or a repeated argument."""
+    try:
+        module = ast.parse(code, filename="index.py")
+        compile(module, "index.py", "exec")
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        return None, f"{getattr(error, 'msg', error)}" + (f", line {line} of the code" if line else "")
+    return module, None
+
+
+def newer_than_linter(runtime: str) -> bool:
+    """True for a Python runtime whose syntax this interpreter may not know (python3.14 on 3.11)."""
+    found = _PYTHON_RUNTIME.fullmatch(runtime)
+    return bool(found) and (int(found[1]), int(found[2])) > sys.version_info[:2]

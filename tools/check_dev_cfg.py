@@ -11,7 +11,8 @@ at least two subnets (two Availability Zones; which zone each subnet is in can o
     python tools/check_dev_cfg.py [--template stack.yml] [dev.cfg ...]
 
 Prints every problem as `file:line: message` (`file: message` when no line is at fault) and exits 1
-if there is any.
+if there is any. An AllowedPattern that Python's `re` cannot read (CloudFormation patterns are Java
+regular expressions, e.g. `\\p{Alnum}`) is reported as unchecked but does not fail the check.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ TYPE_SHAPES = {
     "AWS::EC2::Image::Id": r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})",
     "AWS::EC2::Instance::Id": r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})",
     "AWS::EC2::Volume::Id": r"vol-(?:[0-9a-f]{8}|[0-9a-f]{17})",
-    "AWS::EC2::AvailabilityZone::Name": r"[a-z]{2}(?:-[a-z]+)+-\d[a-z]",
+    # A Region's zone (us-east-1a), a Local Zone (us-west-2-lax-1a) or a Wavelength Zone (us-east-1-wl1-bos-wlz-1).
+    "AWS::EC2::AvailabilityZone::Name": r"[a-z]{2}(?:-[a-z]+)+-\d(?:[a-z]|-[a-z]{3}-\d[a-z]|-wl\d-[a-z]{3}-wlz-\d)",
     "AWS::Route53::HostedZone::Id": r"Z[A-Z0-9]{1,31}",
     "AWS::SSM::Parameter::Name": r"[A-Za-z0-9_.\-/]+",
     "Number": NUMBER.pattern,
@@ -55,6 +57,7 @@ class Problem:
     path: str
     line: int | None
     message: str
+    blocking: bool = True  # False: a value that could not be checked offline, not one known to be wrong
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -104,6 +107,11 @@ def check(text: str, path: str, template: dict) -> list[Problem]:
             continue
         problems += [Problem(path, number, f"{key}: {message}")
                      for message in value_problems(value, parameters[key], needs_two_subnets(template, key))]
+        unreadable = _pattern_error(parameters[key].get("AllowedPattern"))
+        if unreadable:
+            problems.append(Problem(path, number, (
+                f"{key}: AllowedPattern {parameters[key]['AllowedPattern']} cannot be checked offline, it is not a "
+                f"Python regular expression ({unreadable}); CloudFormation checks it at deploy time"), blocking=False))
     for name in sorted(set(parameters) - set(values)):
         # A NoEcho parameter is passed at deploy time, never from this file.
         if "Default" not in parameters[name] and not _is_true(parameters[name].get("NoEcho")):
@@ -137,7 +145,7 @@ def _item_problems(item: str, item_type: str, parameter: dict) -> list[str]:
         return [f"{item!r} is not a valid {item_type}"]
     problems = []
     pattern = parameter.get("AllowedPattern")
-    if pattern is not None and not re.fullmatch(str(pattern), item):
+    if pattern is not None and not _pattern_error(pattern) and not re.fullmatch(str(pattern), item):
         problems.append(f"{item!r} does not match AllowedPattern {pattern}")
     allowed = parameter.get("AllowedValues")
     if allowed is not None and item not in [_as_text(v) for v in allowed]:
@@ -145,6 +153,17 @@ def _item_problems(item: str, item_type: str, parameter: dict) -> list[str]:
     if item_type == "Number":
         problems += _range_problems(float(item), parameter)
     return problems
+
+
+def _pattern_error(pattern) -> str | None:
+    """Why Python cannot read an AllowedPattern (a Java-only construct), None if it can or there is none."""
+    if pattern is None:
+        return None
+    try:
+        re.compile(str(pattern))
+    except re.error as error:
+        return str(error)
+    return None
 
 
 def _range_problems(number: float, parameter: dict) -> list[str]:
@@ -206,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         problems += check(text, name, template)
     for problem in problems:
         print(problem, file=sys.stderr)
-    if problems:
+    if any(problem.blocking for problem in problems):
         return 1
     print(f"{', '.join(args.files)}: parameters fit {args.template}")
     return 0

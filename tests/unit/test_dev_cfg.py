@@ -15,6 +15,8 @@ TEMPLATE = {
         "Ports": {"Type": "List<Number>", "Default": "80", "AllowedValues": [80, 443]},
         "ImageId": {"Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", "Default": "/aws/x"},
         "Password": {"Type": "String", "NoEcho": True},
+        "Zone": {"Type": "AWS::EC2::AvailabilityZone::Name", "Default": "us-east-1a"},
+        "Code": {"Type": "String", "Default": "a1", "AllowedPattern": "\\p{Alnum}+"},  # Java-only syntax
     },
     "Resources": {
         "DatabaseSubnets": {"Type": "AWS::RDS::DBSubnetGroup",
@@ -119,3 +121,34 @@ def test_cli_refuses_a_template_that_does_not_parse(tmp_path):
     broken.write_text("Resources: [\n")
     with pytest.raises(SystemExit, match="does not parse as a template"):
         check_dev_cfg.main([str(DEV_CFG), "--template", str(broken)])
+
+
+@pytest.mark.parametrize("zone", ["us-east-1a", "us-gov-west-1b", "us-west-2-lax-1a", "us-east-1-wl1-bos-wlz-1"])
+def test_availability_zones_local_and_wavelength_zones_are_accepted(zone):
+    assert problems(f"Zone={zone}\n") == []
+
+
+@pytest.mark.parametrize("zone", ["us-east-1", "use1-az1", "us-west-2-lax", "us-west-2-lax-1"])
+def test_malformed_availability_zones_are_refused(zone):
+    assert problems(f"Zone={zone}\n") == [f"dev.cfg:3: Zone: {zone!r} is not a valid AWS::EC2::AvailabilityZone::Name"]
+
+
+def test_a_java_only_allowed_pattern_is_reported_as_unchecked_not_failed():
+    [problem] = check_dev_cfg.check(REQUIRED + "Code=abc\n", "dev.cfg", TEMPLATE)
+    assert str(problem) == (
+        "dev.cfg:3: Code: AllowedPattern \\p{Alnum}+ cannot be checked offline, it is not a Python regular "
+        "expression (bad escape \\p at position 0); CloudFormation checks it at deploy time")
+    assert not problem.blocking
+
+
+def test_cli_passes_with_an_unchecked_pattern_and_says_so(tmp_path, capsys):
+    template = tmp_path / "stack.yml"
+    template.write_text(
+        "Parameters:\n  Code:\n    Type: String\n    AllowedPattern: '\\p{Alnum}+'\n"
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    cfg = tmp_path / "dev.cfg"
+    cfg.write_text("Code=abc\n")
+    assert check_dev_cfg.main([str(cfg), "--template", str(template)]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(f"{cfg}:1: Code: AllowedPattern \\p{{Alnum}}+ cannot be checked offline")
+    assert "parameters fit" in out

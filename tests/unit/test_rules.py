@@ -22,11 +22,16 @@ PROJECT_RULES = sorted(load_plugins(str(RULES_DIR)), key=lambda rule: rule.id)
 FIXTURE_FILES = sorted(FIXTURES.glob("*.yml"))
 
 
-def project_matches(text):
+def project_lint(text):
+    """The project rules' matches on a template, failing if any rule raised an exception (E0002)."""
     matches = lint(text, config=ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)]))
-    crashes = [m.message for m in matches if m.rule.id == "E0002"]  # a rule raised an exception
+    crashes = [m.message for m in matches if m.rule.id == "E0002"]
     assert not crashes
-    return {(m.rule.id, m.linenumber) for m in matches if PROJECT_ID.match(m.rule.id)}
+    return [m for m in matches if PROJECT_ID.match(m.rule.id)]
+
+
+def project_matches(text):
+    return {(m.rule.id, m.linenumber) for m in project_lint(text)}
 
 
 def expected_matches(text):
@@ -115,4 +120,26 @@ def test_one_off_commands_are_configurable(outside_the_repo):
     config = ManualArgs(regions=["us-east-1"], append_rules=[str(RULES_DIR)],
                         configure_rules={"E9003": {"commands": ["flyway"]}})
     reported = {(m.rule.id, m.linenumber) for m in lint(text, config=config) if m.rule.id == "E9003"}
-    assert reported == {("E9003", 26)}  # seed, which web waits for; collectstatic no longer
+    assert reported == {("E9003", 27)}  # seed, which web waits for; collectstatic no longer
+
+
+@pytest.mark.parametrize("name, secret", [
+    ("MYSQL_PASSWORD", True), ("DB_PASSWD", True), ("SECRET_KEY", True), ("SECRET_KEY_BASE", True),
+    ("API_TOKEN", True), ("STRIPE_API_KEY", True), ("AWS_SECRET_ACCESS_KEY", True), ("JWT_PRIVATE_KEY", True),
+    ("password", True),
+    ("PASSWORD_MIN_LENGTH", False), ("DB_SECRET_ARN", False), ("DB_PASSWORD_FILE", False),
+    ("SECRET_NAME", False), ("CACHE_KEY_PREFIX", False), ("MONKEY_MODE", False), ("TOKENIZER", False),
+    ("KEYCLOAK_REALM", False), ("PUBLIC_KEY", False), ("", False),
+])
+def test_secret_names_are_matched_by_whole_segments(name, secret):
+    e9009 = next(rule for rule in PROJECT_RULES if rule.id == "E9009")
+    assert module_of(e9009)["is_secret_name"](name) is secret
+
+
+def test_a_log_group_named_after_the_generated_function_name_gets_a_fix_without_a_cycle(outside_the_repo):
+    """DependsOn would close a cycle (the group already Refs the function): advise naming the function."""
+    text = (FIXTURES / "W9006_bad.yml").read_text()
+    line = next(number for number, text_line in enumerate(text.splitlines(), start=1) if "${Generated}" in text_line)
+    [message] = [m.message for m in project_lint(text) if (m.rule.id, m.linenumber) == ("W9006", line)]
+    assert "set Generated's FunctionName" in message
+    assert "must DependsOn" not in message
