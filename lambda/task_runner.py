@@ -5,9 +5,14 @@ Standard library + boto3 only (urllib3 comes with botocore): that is what the La
 
 Create and Update run the task once; Delete runs nothing. Every invocation answers CloudFormation
 exactly once, before the Lambda times out, so a stack never waits for an answer that cannot come.
-SUCCESS needs every container of the task to have exited 0: describe_tasks does not say which
-containers are essential, the runner's role may not read task definitions, and a one-off task has
-no long-running sidecar that ECS would have to kill.
+One migration at a time per resource: a task an earlier request of the resource left running fails
+the request instead of starting a second task beside it.
+
+SUCCESS needs every container of the task to have exited 0, essential or not. describe_tasks does
+not say which containers are essential; only the task definition does, and ecs:DescribeTaskDefinition
+has no resource-level permissions: granting it would let the runner read every task definition in
+the account, environment values included. A one-off task has no long-running sidecar that ECS would
+have to stop, so every container is expected to exit on its own.
 """
 import hashlib
 import json
@@ -18,14 +23,16 @@ import urllib3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
-# Kept back from the Lambda's timeout to answer: one describe_tasks plus a response with its retries.
-SAFETY_MARGIN_SECONDS = 8
 POLL_SECONDS = 5
 MAX_RESPONSE_BYTES = 4096  # CloudFormation rejects longer responses
 TRUNCATED = " [truncated]"
 REQUIRED = {"Cluster": "the ECS cluster name or ARN", "TaskDefinition": "the task definition ARN"}
 
-ECS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+ECS_CONNECT_SECONDS, ECS_READ_SECONDS, ECS_ATTEMPTS = 2, 3, 2
+# botocore's standard mode waits up to 1 s before a second attempt, 5 s more if ECS sends x-amz-retry-after.
+ECS_BACKOFF_SECONDS = 6
+ECS_CONFIG = Config(connect_timeout=ECS_CONNECT_SECONDS, read_timeout=ECS_READ_SECONDS,
+                    retries={"mode": "standard", "max_attempts": ECS_ATTEMPTS})
 # The response is a PUT to a pre-signed S3 URL: idempotent, so retrying after a lost reply is safe.
 RESPONSE_RETRY = urllib3.Retry(
     total=2, backoff_factor=0.5, status_forcelist=range(500, 600), allowed_methods={"PUT"},
@@ -35,8 +42,31 @@ RESPONSE_TIMEOUT = urllib3.Timeout(total=2)
 HTTP = urllib3.PoolManager()
 
 
+def _response_backoff_seconds(retry):
+    """What urllib3 sleeps in all between the response's attempts, by its own schedule."""
+    slept = 0.0
+    for _ in range(retry.total):
+        retry = retry.increment("PUT")
+        slept += retry.get_backoff_time()
+    return slept
+
+
+# Worst cases derived from the settings above, so the time guard cannot drift from them. (A read
+# timeout bounds each wait for data, not a reply that trickles in; ECS and S3 replies are small.)
+ECS_CALL_SECONDS = ECS_ATTEMPTS * (ECS_CONNECT_SECONDS + ECS_READ_SECONDS) + (ECS_ATTEMPTS - 1) * ECS_BACKOFF_SECONDS
+RESPONSE_SECONDS = (RESPONSE_RETRY.total + 1) * RESPONSE_TIMEOUT.total + _response_backoff_seconds(RESPONSE_RETRY)
+# An ECS call is made only while it and the response still fit in the Lambda's remaining time.
+LAST_CALL_SECONDS = ECS_CALL_SECONDS + RESPONSE_SECONDS
+# Sleeping keeps a second more back for the runner's own work (logging, a sleep that wakes late).
+SAFETY_MARGIN_SECONDS = LAST_CALL_SECONDS + 1
+
+
 class Failure(Exception):
     """A reason to answer FAILED, worded for the person reading the stack events."""
+
+
+class ResponseNotDelivered(Exception):
+    """CloudFormation never got the answer. Says why without the response URL, which is a credential."""
 
 
 def handler(event, context, sleep=time.sleep):
@@ -45,7 +75,7 @@ def handler(event, context, sleep=time.sleep):
         request_id=event.get("RequestId"), physical_id=physical_id)
     status, data = "FAILED", {}
     try:
-        reason, data = outcome(event, context, sleep)
+        reason, data = outcome(event, Deadline(context), sleep)
         status = "SUCCESS"
     except Failure as failure:
         reason = str(failure)
@@ -53,7 +83,7 @@ def handler(event, context, sleep=time.sleep):
         details = error.response.get("Error", {})
         reason = f"ECS {error.operation_name} failed: {details.get('Code')}: {details.get('Message')}"
     except ParamValidationError as error:
-        reason = f"ECS rejected the properties: {error}"
+        reason = f"ECS rejected the properties: {without_values(error.kwargs['report'])}"
     except Exception as error:  # CloudFormation must hear back, whatever went wrong
         reason = f"unexpected {type(error).__name__}: {error}"
     send(event, status, physical_id, reason, data)
@@ -67,7 +97,7 @@ def physical_resource_id(event):
     return f"{event.get('LogicalResourceId', 'EcsTask')}-{stack}"
 
 
-def outcome(event, context, sleep):
+def outcome(event, deadline, sleep):
     """(reason, data) of a request that succeeded; raises for anything else."""
     request_type = event.get("RequestType")
     if request_type == "Delete":
@@ -76,9 +106,8 @@ def outcome(event, context, sleep):
         raise Failure(f"unknown RequestType {request_type!r}: expected Create, Update or Delete")
     cluster, task_definition, overrides = properties(event.get("ResourceProperties"))
     ecs = boto3.client("ecs", config=ECS_CONFIG)
-    task_arn = running_or_started_task(ecs, cluster, task_definition, overrides, started_by(event))
-    task = wait_until_stopped(ecs, cluster, task_arn, context, sleep)
-    return check_containers(task)
+    task = own_or_started_task(ecs, cluster, task_definition, overrides, RequestMarks(event), deadline)
+    return check_containers(wait_until_stopped(ecs, cluster, task, deadline, sleep))
 
 
 def properties(props):
@@ -99,39 +128,113 @@ def properties(props):
     return props["Cluster"], props["TaskDefinition"], overrides
 
 
-def redacted(overrides):
-    """Overrides fit for the log: environment values may be secrets."""
-    shown = json.loads(json.dumps(overrides))
-    for container in _dicts(shown.get("containerOverrides")):
-        for variable in _dicts(container.get("environment")):
-            variable["value"] = "<redacted>"
-    return shown
+def redacted(value):
+    """A copy fit for the log: every `environment` (any depth, any letter case, any shape) loses its values."""
+    if isinstance(value, dict):
+        return {key: hidden(item) if key.lower() == "environment" else redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    return value
 
 
-def _dicts(value):
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+def hidden(environment):
+    """Variable names stay (they help debugging); anything else may be a secret."""
+    if isinstance(environment, dict):
+        return {name: "<redacted>" for name in environment}
+    if isinstance(environment, list):
+        return [{key: item if key.lower() == "name" else "<redacted>" for key, item in variable.items()}
+                if isinstance(variable, dict) else "<redacted>" for variable in environment]
+    return "<redacted>"
 
 
-def started_by(event):
-    """Same request, same value (ECS allows 36 letters, digits, - and _): a retry finds its task."""
-    request = "|".join(event.get(key, "") for key in ("StackId", "LogicalResourceId", "RequestId"))
-    return "cfn-" + hashlib.sha256(request.encode()).hexdigest()[:32]
+def without_values(report):
+    """botocore's validation report with the rejected values cut out (an environment map holds secrets).
 
-
-def running_or_started_task(ecs, cluster, task_definition, overrides, token):
-    for desired_status in ("RUNNING", "STOPPED"):
-        found = ecs.list_tasks(cluster=cluster, startedBy=token, desiredStatus=desired_status)["taskArns"]
+    One problem per line: "... parameter <path>, value: <value>, type: ..." or "..., valid ...". A value
+    ends where the last such part begins, even should it contain the same words; without one, the rest goes.
+    """
+    problems = []
+    for line in report.splitlines():
+        head, found, rest = line.partition(", value: ")
         if found:
-            log("following", task=found[0], started_by=token)
-            return found[0]
-    response = ecs.run_task(
-        cluster=cluster, taskDefinition=task_definition, overrides=overrides, count=1, startedBy=token
-    )
+            end = rest.rfind(", type: ")
+            end = end if end >= 0 else rest.rfind(", valid ")
+            line = head + (rest[end:] if end >= 0 else "")
+        problems.append(line)
+    return "; ".join(problems)
+
+
+class RequestMarks:
+    """How this request's task is found again, and how it is told from the resource's other tasks.
+
+    startedBy (ECS: up to 36 letters, digits, - and _ here) is the resource's: every task of this
+    resource carries it, so a task left running by an earlier request is found. The group is the
+    request's, so a retried invocation follows its own task. The client token makes run_task itself
+    idempotent (ECS: up to 64 ASCII characters, kept 24 hours per cluster) for two invocations that
+    race past the look-up.
+    """
+
+    def __init__(self, event):
+        resource = "|".join(event.get(key, "") for key in ("StackId", "LogicalResourceId"))
+        request = hashlib.sha256(f"{resource}|{event.get('RequestId', '')}".encode()).hexdigest()
+        self.started_by = "cfn-" + hashlib.sha256(resource.encode()).hexdigest()[:32]
+        self.group = "cfn-request:" + request[:32]
+        self.client_token = request
+
+
+class Deadline:
+    """The Lambda's remaining time, and the checks that keep enough of it back to answer."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def remaining(self):
+        return self.context.get_remaining_time_in_millis() / 1000
+
+    def spare(self):
+        """Time left for sleeping: what remains beyond the safety margin."""
+        return self.remaining() - SAFETY_MARGIN_SECONDS
+
+    def allows_a_call(self):
+        return self.remaining() >= LAST_CALL_SECONDS
+
+
+def own_or_started_task(ecs, cluster, task_definition, overrides, marks, deadline):
+    """The task this request started before (a retried invocation), else one started now, as ECS last saw it."""
+    tasks = tasks_of_resource(ecs, cluster, marks.started_by, deadline)
+    own = [task for task in tasks if task.get("group") == marks.group]
+    if own:
+        log("following", task=own[0]["taskArn"], group=marks.group)
+        return own[0]
+    running = [task for task in tasks if task["lastStatus"] != "STOPPED"]
+    if running:
+        raise Failure(f"an earlier task {running[0]['taskArn']} of this resource is still running (started by a "
+                      "previous request); wait for it to stop, then retry the deploy")
+    before_ecs_call(deadline, "before starting the task")
+    response = ecs.run_task(cluster=cluster, taskDefinition=task_definition, overrides=overrides, count=1,
+                            startedBy=marks.started_by, group=marks.group, clientToken=marks.client_token)
     if not response["tasks"]:
         raise Failure(placement_failure(cluster, task_definition, response["failures"]))
-    task_arn = response["tasks"][0]["taskArn"]
-    log("started", task=task_arn, started_by=token)
-    return task_arn
+    task = response["tasks"][0]
+    log("started", task=task["taskArn"], started_by=marks.started_by, group=marks.group)
+    return task
+
+
+def tasks_of_resource(ecs, cluster, started_by, deadline):
+    """Every task ECS still knows that this resource started, described (running ones first)."""
+    arns = []
+    for desired_status in ("RUNNING", "STOPPED"):
+        before_ecs_call(deadline, "while looking for earlier tasks")
+        arns += ecs.list_tasks(cluster=cluster, startedBy=started_by, desiredStatus=desired_status)["taskArns"]
+    if not arns:
+        return []
+    before_ecs_call(deadline, "while looking for earlier tasks")
+    return ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"]  # describe_tasks takes at most 100
+
+
+def before_ecs_call(deadline, when):
+    if not deadline.allows_a_call():
+        raise Failure(f"the task runner is about to time out {when}; it started no task: deploy again")
 
 
 def placement_failure(cluster, task_definition, failures):
@@ -145,22 +248,29 @@ def placement_failure(cluster, task_definition, failures):
     return f"ECS could not start {task_definition} on cluster {cluster}: {listed}"
 
 
-def wait_until_stopped(ecs, cluster, task_arn, context, sleep):
+def wait_until_stopped(ecs, cluster, task, deadline, sleep):
+    task_arn = task["taskArn"]
     while True:
+        if not deadline.allows_a_call():
+            raise still_running(task_arn, task["lastStatus"])
         task = describe(ecs, cluster, task_arn)
         if task["lastStatus"] == "STOPPED":
             log("stopped", task=task_arn, stopped_reason=task.get("stoppedReason"), containers=[
                 {key: c.get(key) for key in ("name", "exitCode", "reason")} for c in task["containers"]
             ])
             return task
-        spare = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+        spare = deadline.spare()
         if spare <= 0:
-            raise Failure(
-                f"task {task_arn} is still {task['lastStatus']} and the task runner is about to time out; "
-                "the task was left running: follow it in the ECS console and its logs, then deploy again"
-            )
+            raise still_running(task_arn, task["lastStatus"])
         log("waiting", task=task_arn, last_status=task["lastStatus"], seconds_left=round(spare))
         sleep(min(POLL_SECONDS, spare))
+
+
+def still_running(task_arn, last_status):
+    return Failure(
+        f"task {task_arn} is still {last_status} and the task runner is about to time out; the task was left "
+        "running: follow it in the ECS console and its logs, and deploy again once it has stopped"
+    )
 
 
 def describe(ecs, cluster, task_arn):
@@ -198,16 +308,30 @@ def send(event, status, physical_id, reason, data):
         "Data": data,
     })
     log("responding", status=status, reason=json.loads(body)["Reason"], bytes=len(body))
+    problem = deliver(event.get("ResponseURL"), body)
+    if problem:
+        log("response_not_delivered", status=status, problem=problem)
+        raise ResponseNotDelivered(f"CloudFormation's response URL was not reached: {problem}") from None
+    log("responded", status=status)
+
+
+def deliver(url, body):
+    """None once the response is delivered, else why not, in words that never quote the URL."""
+    if not url:
+        return "the event has no ResponseURL"
     try:
-        reply = HTTP.request("PUT", event["ResponseURL"], body=body, headers={"Content-Type": ""},
+        reply = HTTP.request("PUT", url, body=body, headers={"Content-Type": ""},
                              retries=RESPONSE_RETRY, timeout=RESPONSE_TIMEOUT)
-        if reply.status >= 400:  # a wrong or expired URL: retrying would not help
-            raise urllib3.exceptions.HTTPError(f"the response URL answered HTTP {reply.status}")
-    except Exception as error:  # the URL is a credential: log why, not where
-        log("response_not_delivered", status=status, error=type(error).__name__,
-            detail=str(getattr(error, "reason", None) or error))
-        raise
-    log("responded", status=status, http=reply.status)
+    except urllib3.exceptions.MaxRetryError as error:  # its message quotes the URL; its reason's type does not
+        cause = error.reason
+        if isinstance(cause, urllib3.exceptions.ResponseError):  # "too many 503 error responses"
+            return f"{type(error).__name__}: {cause}"
+        return f"{type(error).__name__}: {type(cause).__name__}"
+    except Exception as error:  # any message may quote the URL: keep only the kind of error
+        return type(error).__name__
+    if reply.status >= 400:  # a wrong or expired URL: retrying would not help
+        return f"HTTP {reply.status}"
+    return None
 
 
 def response_body(response):

@@ -3,6 +3,7 @@ import json
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/todobackend/6c7e0a90-0000-11f0-9b1c-0a1b2c3d4e5f"
 RESPONSE_PATH = "/cloudformation-response"
+SIGNATURE = "abc123"  # what makes the pre-signed URL a credential
 
 
 class CloudFormationEndpoint:
@@ -10,7 +11,7 @@ class CloudFormationEndpoint:
 
     def __init__(self, server):
         self.server = server
-        self.url = server.url_for(RESPONSE_PATH) + "?X-Amz-Signature=abc123"
+        self.url = server.url_for(RESPONSE_PATH) + f"?X-Amz-Signature={SIGNATURE}"
         server.expect_request(RESPONSE_PATH, method="PUT").respond_with_data("")
 
     def fail_next(self, *statuses):

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from tests.support.cloudformation import RESPONSE_PATH, STACK_ID, CloudFormationEndpoint
+from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID, CloudFormationEndpoint
 from tests.support.lambda_runtime import LambdaContext
 from tests.support.moto_ecs import REGION, EcsCluster, migrate_task_definition
 from tests.support.template import HANDLER
@@ -144,5 +144,14 @@ def dropping_server():
 
     threading.Thread(target=serve, daemon=True).start()
     host, port = listener.getsockname()
-    yield f"http://{host}:{port}{RESPONSE_PATH}", accepted
+    yield f"http://{host}:{port}{RESPONSE_PATH}?X-Amz-Signature={SIGNATURE}", accepted
+    listener.close()
+
+
+@pytest.fixture
+def silent_server():
+    """A 127.0.0.1 URL whose connections are accepted (the kernel's backlog) and never answered."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    host, port = listener.getsockname()
+    yield f"http://{host}:{port}{RESPONSE_PATH}?X-Amz-Signature={SIGNATURE}"
     listener.close()

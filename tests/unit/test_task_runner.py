@@ -1,13 +1,15 @@
 """The task-runner handler on moto ECS: every way a request can end, and the one response it sends."""
 import hashlib
+import json
 import re
 import time
+import traceback
 
 import pytest
-import urllib3
+from moto.moto_api import state_manager
 from werkzeug import Response
 
-from tests.support.cloudformation import RESPONSE_PATH, STACK_ID
+from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID
 from tests.support.lambda_runtime import FakeClock, LambdaContext
 
 CREATED_ID = "MigrateTask-" + hashlib.sha256(STACK_ID.encode()).hexdigest()[:12]
@@ -36,15 +38,17 @@ def test_create_runs_the_task_once_and_answers_success(event, invoke, cluster, c
                                 data={"TaskArn": task_arn, "ExitCode": 0})
     [put] = cloudformation.requests
     assert put.method == "PUT" and put.headers["Content-Type"] == ""
-    assert put.args["X-Amz-Signature"] == "abc123", "the pre-signed query string must reach S3 intact"
+    assert put.args["X-Amz-Signature"] == SIGNATURE, "the pre-signed query string must reach S3 intact"
 
 
-def test_each_request_starts_its_task_with_its_own_valid_started_by(event, invoke, cluster):
-    invoke(event())
-    invoke(event())
-    started_by = {cluster.task(arn).started_by for arn in cluster.task_arns()}
-    assert len(started_by) == 2
-    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,36}", value) for value in started_by), "ECS's startedBy limits"
+def test_requests_of_a_resource_share_started_by_and_each_marks_its_own_group(event, invoke, cluster):
+    # The first task has stopped, so it does not stand in the second request's way.
+    assert invoke(event())["Status"] == invoke(event())["Status"] == "SUCCESS"
+    tasks = [cluster.task(arn) for arn in cluster.task_arns()]
+    [started_by] = {task.started_by for task in tasks}
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,36}", started_by), "ECS's startedBy limits"
+    groups = {task.group for task in tasks}
+    assert len(groups) == 2 and all(re.fullmatch(r"cfn-request:[0-9a-f]{32}", group) for group in groups)
 
 
 def test_create_id_is_stable_for_the_stack(event, invoke):
@@ -136,14 +140,42 @@ def test_unknown_request_type_fails(event, invoke, cluster):
     assert cluster.task_arns() == []
 
 
-def test_overrides_ecs_rejects_fail_with_the_validation_message(event, invoke, cluster, migrate_arn):
+@pytest.mark.parametrize("container, problem", [
     # CloudFormation passes numbers as strings: a memory override arrives as "512".
-    overrides = {"containerOverrides": [{"name": "migrate", "memory": "512"}]}
+    ({"memory": "512"}, "Invalid type for parameter overrides.containerOverrides[0].memory, type: <class 'str'>, "
+                        "valid types: <class 'int'>"),
+    ({"environment": {"DB_PASSWORD": "hunter2, type: <class 'int'>"}},
+     "Invalid type for parameter overrides.containerOverrides[0].environment, type: <class 'dict'>, "
+     "valid types: <class 'list'>, <class 'tuple'>"),
+    ({"resourceRequirements": [{"type": "GPU", "value": "1", "sharingStrategy": {"nvidiaMps": {"memory": 0}}}]},
+     "Invalid value for parameter overrides.containerOverrides[0].resourceRequirements[0].sharingStrategy."
+     "nvidiaMps.memory, valid min value: 1"),
+], ids=["string-for-number", "environment-map", "below-minimum"])
+def test_overrides_ecs_rejects_fail_with_the_parameter_and_problem_but_no_value(event, invoke, cluster, migrate_arn,
+                                                                               container, problem, capsys):
+    overrides = {"containerOverrides": [{"name": "migrate", **container}]}
     request = event(ResourceProperties={"Cluster": cluster.name, "TaskDefinition": migrate_arn,
                                         "Overrides": overrides})
-    reason = invoke(request)["Reason"]
-    assert reason.startswith("ECS rejected the properties: Parameter validation failed:")
-    assert "overrides.containerOverrides[0].memory" in reason
+    assert invoke(request)["Reason"] == f"ECS rejected the properties: {problem}"
+    assert "hunter2" not in capsys.readouterr().out
+    assert cluster.task_arns() == []
+
+
+@pytest.mark.parametrize("environment, shown", [
+    ({"DB_PASSWORD": "hunter2"}, {"DB_PASSWORD": "<redacted>"}),
+    ([{"Name": "DB_PASSWORD", "Value": "hunter2"}], [{"Name": "DB_PASSWORD", "Value": "<redacted>"}]),
+    (["DB_PASSWORD=hunter2"], ["<redacted>"]),
+    ("DB_PASSWORD=hunter2", "<redacted>"),
+], ids=["map", "pascal-case-list", "list-of-strings", "string"])
+def test_environment_values_stay_out_of_the_log_whatever_its_shape(event, invoke, cluster, migrate_arn, logged,
+                                                                   environment, shown):
+    overrides = {"containerOverrides": [{"name": "migrate", "Environment": environment}]}
+    invoke(event(ResourceProperties={"Cluster": cluster.name, "TaskDefinition": migrate_arn,
+                                     "Overrides": overrides}))
+    lines = logged()
+    assert "hunter2" not in str(lines)
+    [props] = [line for line in lines if line["step"] == "properties"]
+    assert props["overrides"]["containerOverrides"][0]["Environment"] == shown
 
 
 # --- ECS says no -----------------------------------------------------------------------------------
@@ -226,39 +258,131 @@ def test_task_that_ecs_forgets_while_waiting_fails(event, invoke, cluster, keep_
 
 # --- the time guard --------------------------------------------------------------------------------
 
+def still_running(task_arn):
+    return (f"task {task_arn} is still RUNNING and the task runner is about to time out; the task was left "
+            "running: follow it in the ECS console and its logs, and deploy again once it has stopped")
+
+
 def test_task_still_running_near_the_timeout_fails_before_the_lambda_dies(event, invoke, cluster, task_runner,
                                                                           keep_tasks_running, logged):
     clock = FakeClock()
     response = invoke(event(), LambdaContext(300, clock), sleep=clock.sleep)
     [task_arn] = cluster.task_arns()
-    assert response["Reason"] == (
-        f"task {task_arn} is still RUNNING and the task runner is about to time out; the task was left "
-        "running: follow it in the ECS console and its logs, then deploy again")
+    assert response["Reason"] == still_running(task_arn)
     assert max(clock.sleeps) == task_runner.POLL_SECONDS
     assert clock.now == 300 - task_runner.SAFETY_MARGIN_SECONDS, "answered with the margin left, not later"
     assert [line["step"] for line in logged()].count("waiting") == len(clock.sleeps)
 
 
-def test_time_guard_on_the_real_clock(event, invoke, cluster, task_runner, keep_tasks_running, timings):
-    started = time.monotonic()
-    response = invoke(event(), LambdaContext(10))
-    answered = time.monotonic() - started
-    assert response["Status"] == "FAILED" and "is still RUNNING" in response["Reason"]
-    timings.append(f"hung task, 10 s of Lambda time left: FAILED sent after {answered:.2f} s "
-                   f"(safety margin {task_runner.SAFETY_MARGIN_SECONDS} s)")
+class SlowEcs(FakeClock):
+    """A fake clock on which every ECS call takes the handler's worst case for one call."""
 
+    def __init__(self, seconds_per_call):
+        super().__init__()
+        self.seconds_per_call, self.calls = seconds_per_call, []
+
+    def before_call(self, model, **_):
+        self.calls.append(model.name)
+        self.now += self.seconds_per_call
+
+
+@pytest.fixture
+def slow_ecs(aws, task_runner):
+    clock = SlowEcs(task_runner.ECS_CALL_SECONDS)
+    aws.events.register("before-call.ecs", clock.before_call)
+    return clock
+
+
+@pytest.mark.parametrize("calls_that_fit, reason", [
+    (0, "the task runner is about to time out while looking for earlier tasks; it started no task: deploy again"),
+    (1, "the task runner is about to time out while looking for earlier tasks; it started no task: deploy again"),
+    (2, "the task runner is about to time out before starting the task; it started no task: deploy again"),
+    (3, "task {task} is still RUNNING and the task runner is about to time out; the task was left running: "
+        "follow it in the ECS console and its logs, and deploy again once it has stopped"),
+], ids=["no-call", "one-call", "two-calls", "three-calls"])
+def test_no_ecs_call_is_made_that_could_outlast_the_lambda(event, invoke, cluster, task_runner, keep_tasks_running,
+                                                           slow_ecs, calls_that_fit, reason):
+    seconds = task_runner.LAST_CALL_SECONDS + calls_that_fit * task_runner.ECS_CALL_SECONDS - 1
+    response = invoke(event(), LambdaContext(seconds, slow_ecs), sleep=slow_ecs.sleep)
+    assert len(slow_ecs.calls) == calls_that_fit
+    assert response["Reason"] == reason.format(task=(cluster.task_arns() or [None])[0])
+    assert seconds - slow_ecs.now >= task_runner.RESPONSE_SECONDS, "the response itself must still fit"
+
+
+def test_slow_ecs_calls_while_waiting_still_leave_time_to_answer(event, invoke, cluster, task_runner,
+                                                                 keep_tasks_running, slow_ecs):
+    response = invoke(event(), LambdaContext(300, slow_ecs), sleep=slow_ecs.sleep)
+    [task_arn] = cluster.task_arns()
+    assert response["Reason"] == still_running(task_arn)
+    assert slow_ecs.calls.count("DescribeTasks") > 5 and slow_ecs.sleeps, "it waited before giving up"
+    assert 300 - slow_ecs.now >= task_runner.RESPONSE_SECONDS, "the response itself must still fit"
+
+
+@pytest.mark.parametrize("spare, outcome", [(None, "it started no task"), (2, "is still RUNNING")],
+                         ids=["10s-context", "margin-plus-2s-context"])
+def test_time_guard_on_the_real_clock(event, invoke, cluster, task_runner, keep_tasks_running, timings, spare,
+                                      outcome):
+    seconds = 10 if spare is None else task_runner.SAFETY_MARGIN_SECONDS + spare
+    started = time.monotonic()
+    response = invoke(event(), LambdaContext(seconds))
+    answered = time.monotonic() - started
+    assert response["Status"] == "FAILED" and outcome in response["Reason"]
+    # A correctness bound, not a speed target: at least half the response's own worst case was left.
+    assert answered < seconds - task_runner.RESPONSE_SECONDS / 2
+    timings.append(f"hung task, {seconds:g} s of Lambda time left: FAILED ({outcome}) sent after {answered:.2f} s "
+                   f"(safety margin {task_runner.SAFETY_MARGIN_SECONDS:g} s)")
+
+
+# --- one migration at a time ---------------------------------------------------------------------------
 
 def test_retried_invocation_follows_the_task_it_started(event, invoke, task_runner, cluster, cloudformation,
                                                         logged):
     request = event()
     cloudformation.fail_next(500, 500, 500)  # the first invocation cannot answer, so Lambda retries it
-    with pytest.raises(urllib3.exceptions.MaxRetryError):
+    with pytest.raises(task_runner.ResponseNotDelivered):
         task_runner.handler(request, LambdaContext(300))
     response = invoke(request)
     [task_arn] = cluster.task_arns()
     assert response["Data"] == {"TaskArn": task_arn, "ExitCode": 0}
     steps = [line["step"] for line in logged()]
     assert (steps.count("started"), steps.count("following")) == (1, 1)
+
+
+def test_task_an_earlier_request_left_running_blocks_a_second_migration(event, invoke, cluster,
+                                                                        keep_tasks_running):
+    clock = FakeClock()
+    first = invoke(event("Update", PhysicalResourceId=CREATED_ID), LambdaContext(300, clock), sleep=clock.sleep)
+    [task_arn] = cluster.task_arns()
+    assert first["Reason"] == still_running(task_arn)
+    # CloudFormation rolls back with another Update, another RequestId: the old migration must not start.
+    rollback = event("Update", PhysicalResourceId=CREATED_ID)
+    assert invoke(rollback, LambdaContext(300, clock), sleep=clock.sleep) == expected(
+        rollback, "FAILED", f"an earlier task {task_arn} of this resource is still running (started by a previous "
+                            "request); wait for it to stop, then retry the deploy")
+    assert cluster.task_arns() == [task_arn]
+
+
+def test_task_of_another_resource_does_not_block(event, invoke, cluster, keep_tasks_running):
+    clock = FakeClock()
+    other = invoke(event(LogicalResourceId="SeedTask"), LambdaContext(300, clock), sleep=clock.sleep)
+    assert "is still RUNNING" in other["Reason"]
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
+    assert invoke(event())["Status"] == "SUCCESS"
+    assert len(cluster.task_arns()) == 2
+
+
+def test_duplicate_invocations_racing_past_the_look_up_share_one_client_token(event, invoke, aws, task_runner):
+    tokens = []
+    aws.events.register("after-call.ecs.ListTasks", lambda parsed, **_: parsed.update(taskArns=[]))
+    aws.events.register("before-call.ecs.RunTask",
+                        lambda params, **_: tokens.append(json.loads(params["body"])["clientToken"]))
+    request = event()
+    invoke(request)
+    invoke(request)
+    invoke(event())
+    # ECS answers a repeated token with the task it already started (moto does not model that).
+    assert tokens[0] == tokens[1] != tokens[2]
+    assert all(len(token) <= 64 and all(33 <= ord(char) <= 126 for char in token) for token in tokens)
 
 
 # --- the response ----------------------------------------------------------------------------------
@@ -280,36 +404,64 @@ def test_retry_after_is_not_obeyed_past_the_safety_margin(event, task_runner, cl
     assert all(seconds < task_runner.SAFETY_MARGIN_SECONDS for seconds in slept)
 
 
-def test_response_never_delivered_is_logged_and_raised(event, task_runner, cloudformation, logged):
+def undelivered(task_runner, request, capsys):
+    """The handler's ResponseNotDelivered and its log lines, once checked that nothing Lambda logs shows the URL.
+
+    The runtime logs the log lines and an uncaught exception's message, type and traceback.
+    """
+    with pytest.raises(task_runner.ResponseNotDelivered) as raised:
+        task_runner.handler(request, LambdaContext(300))
+    out = capsys.readouterr().out
+    shown = out + repr(raised.value) + "".join(traceback.format_exception(raised.value))
+    assert "X-Amz-Signature" not in shown and SIGNATURE not in shown and RESPONSE_PATH not in shown
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    [failure] = [line for line in lines if line["step"] == "response_not_delivered"]
+    assert f"CloudFormation's response URL was not reached: {failure['problem']}" == str(raised.value)
+    return failure
+
+
+def test_response_never_delivered_is_logged_and_raised_without_the_url(event, task_runner, cloudformation, capsys):
     cloudformation.fail_always(503)
-    with pytest.raises(urllib3.exceptions.MaxRetryError):
-        task_runner.handler(event(), LambdaContext(300))
+    failure = undelivered(task_runner, event(), capsys)
+    assert failure == {"step": "response_not_delivered", "status": "SUCCESS",
+                       "problem": "MaxRetryError: too many 503 error responses"}
     assert len(cloudformation.requests) == 3
-    [failure] = [line for line in logged() if line["step"] == "response_not_delivered"]
-    assert failure["status"] == "SUCCESS" and "503" in failure["detail"]
 
 
-def test_response_rejected_with_4xx_is_not_retried(event, task_runner, cloudformation, logged):
+def test_response_rejected_with_4xx_is_not_retried(event, task_runner, cloudformation, capsys):
     cloudformation.fail_always(403)
-    with pytest.raises(urllib3.exceptions.HTTPError, match="answered HTTP 403"):
-        task_runner.handler(event(), LambdaContext(300))
+    assert undelivered(task_runner, event(), capsys)["problem"] == "HTTP 403"
     assert len(cloudformation.requests) == 1
 
 
-def test_connection_errors_are_retried_then_raised(event, task_runner, dropping_server):
+def test_connection_errors_are_retried_then_raised(event, task_runner, dropping_server, capsys):
     url, connections = dropping_server
-    with pytest.raises(urllib3.exceptions.MaxRetryError):
-        task_runner.handler(event(ResponseURL=url), LambdaContext(300))
+    assert undelivered(task_runner, event(ResponseURL=url), capsys)["problem"] == "MaxRetryError: ProtocolError"
     assert len(connections) == 3
 
 
-def test_event_without_response_url_is_logged_and_raised(event, task_runner, logged):
+def test_unusable_response_url_is_raised_without_quoting_it(event, task_runner, capsys):
+    # urllib3's own message would quote the whole URL.
+    url = f"http://127.0.0.1:99999{RESPONSE_PATH}?X-Amz-Signature={SIGNATURE}"
+    assert undelivered(task_runner, event(ResponseURL=url), capsys)["problem"] == "LocationParseError"
+
+
+def test_event_without_response_url_is_logged_and_raised(event, task_runner, capsys):
     request = event()
     del request["ResponseURL"]
-    with pytest.raises(KeyError):
-        task_runner.handler(request, LambdaContext(300))
-    [failure] = [line for line in logged() if line["step"] == "response_not_delivered"]
-    assert failure["error"] == "KeyError"
+    assert undelivered(task_runner, request, capsys)["problem"] == "the event has no ResponseURL"
+
+
+def test_silent_response_url_gives_up_within_the_derived_worst_case(event, task_runner, silent_server, capsys,
+                                                                   timings):
+    started = time.monotonic()
+    assert undelivered(task_runner, event(ResponseURL=silent_server), capsys)["problem"] == (
+        "MaxRetryError: ReadTimeoutError")
+    waited = time.monotonic() - started
+    # A correctness bound, not a speed target: the time guard keeps RESPONSE_SECONDS back for this.
+    assert waited <= task_runner.RESPONSE_SECONDS + 1
+    timings.append(f"response URL that never answers: gave up after {waited:.2f} s "
+                   f"(derived worst case {task_runner.RESPONSE_SECONDS:g} s)")
 
 
 def test_long_reason_is_truncated_to_fit_4096_bytes(event, invoke, cloudformation, cluster, task_runner):
@@ -337,8 +489,8 @@ def test_time_from_task_stopped_to_response_sent(event, task_runner, cluster, cl
     cloudformation.server.clear()
     cloudformation.server.expect_request(RESPONSE_PATH, method="PUT").respond_with_handler(
         lambda request: answered_at.append(time.perf_counter()) or Response(""))
-    for _ in range(20):
-        task_runner.handler(event(), LambdaContext(300))
+    for run in range(20):  # a resource each, so no earlier task is described
+        task_runner.handler(event(LogicalResourceId=f"MigrateTask{run}"), LambdaContext(300))
     assert len(stopped_at) == len(answered_at) == 20
     gaps = sorted((answered - stopped) * 1000 for stopped, answered in zip(stopped_at, answered_at))
     timings.append(f"task STOPPED -> response received: median {gaps[10]:.1f} ms, max {gaps[-1]:.1f} ms "
