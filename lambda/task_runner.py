@@ -5,8 +5,9 @@ Standard library + boto3 only (urllib3 comes with botocore): that is what the La
 
 Create and Update run the task once; Delete runs nothing. Every invocation answers CloudFormation
 exactly once, before the Lambda times out, so a stack never waits for an answer that cannot come.
-One migration at a time per resource: a task an earlier request of the resource left running fails
-the request instead of starting a second task beside it.
+One migration at a time per resource: a task an earlier request of the resource left running (the
+time guard below gives up on slow tasks) is waited for before this request starts its own, and if it
+is still running when time is nearly out, the request fails without starting a second task beside it.
 
 SUCCESS needs every container of the task to have exited 0, essential or not. describe_tasks does
 not say which containers are essential; only the task definition does, and ecs:DescribeTaskDefinition
@@ -106,7 +107,7 @@ def outcome(event, deadline, sleep):
         raise Failure(f"unknown RequestType {request_type!r}: expected Create, Update or Delete")
     cluster, task_definition, overrides = properties(event.get("ResourceProperties"))
     ecs = boto3.client("ecs", config=ECS_CONFIG)
-    task = own_or_started_task(ecs, cluster, task_definition, overrides, RequestMarks(event), deadline)
+    task = own_or_started_task(ecs, cluster, task_definition, overrides, RequestMarks(event), deadline, sleep)
     return check_containers(wait_until_stopped(ecs, cluster, task, deadline, sleep))
 
 
@@ -199,17 +200,16 @@ class Deadline:
         return self.remaining() >= LAST_CALL_SECONDS
 
 
-def own_or_started_task(ecs, cluster, task_definition, overrides, marks, deadline):
+def own_or_started_task(ecs, cluster, task_definition, overrides, marks, deadline, sleep):
     """The task this request started before (a retried invocation), else one started now, as ECS last saw it."""
     tasks = tasks_of_resource(ecs, cluster, marks.started_by, deadline)
     own = [task for task in tasks if task.get("group") == marks.group]
     if own:
         log("following", task=own[0]["taskArn"], group=marks.group)
         return own[0]
-    running = [task for task in tasks if task["lastStatus"] != "STOPPED"]
-    if running:
-        raise Failure(f"an earlier task {running[0]['taskArn']} of this resource is still running (started by a "
-                      "previous request); wait for it to stop, then retry the deploy")
+    for earlier in (task for task in tasks if task["lastStatus"] != "STOPPED"):
+        log("waiting_for_earlier_task", task=earlier["taskArn"], group=earlier.get("group"))
+        wait_until_stopped(ecs, cluster, earlier, deadline, sleep, timed_out=earlier_still_running)
     before_ecs_call(deadline, "before starting the task")
     response = ecs.run_task(cluster=cluster, taskDefinition=task_definition, overrides=overrides, count=1,
                             startedBy=marks.started_by, group=marks.group, clientToken=marks.client_token)
@@ -248,11 +248,26 @@ def placement_failure(cluster, task_definition, failures):
     return f"ECS could not start {task_definition} on cluster {cluster}: {listed}"
 
 
-def wait_until_stopped(ecs, cluster, task, deadline, sleep):
+def still_running(task_arn, last_status):
+    return Failure(
+        f"task {task_arn} is still {last_status} and the task runner is about to time out; the task was left "
+        "running: follow it in the ECS console and its logs, and deploy again once it has stopped"
+    )
+
+
+def earlier_still_running(task_arn, last_status):
+    return Failure(
+        f"an earlier task {task_arn} of this resource (started by a previous request) is still {last_status}; "
+        "this request waited for it and started no task, so two runs never overlap: deploy again once it has stopped"
+    )
+
+
+def wait_until_stopped(ecs, cluster, task, deadline, sleep, timed_out=still_running):
+    """The task once STOPPED; raises timed_out(arn, status) when time is nearly out."""
     task_arn = task["taskArn"]
     while True:
         if not deadline.allows_a_call():
-            raise still_running(task_arn, task["lastStatus"])
+            raise timed_out(task_arn, task["lastStatus"])
         task = describe(ecs, cluster, task_arn)
         if task["lastStatus"] == "STOPPED":
             log("stopped", task=task_arn, stopped_reason=task.get("stoppedReason"), containers=[
@@ -261,16 +276,9 @@ def wait_until_stopped(ecs, cluster, task, deadline, sleep):
             return task
         spare = deadline.spare()
         if spare <= 0:
-            raise still_running(task_arn, task["lastStatus"])
+            raise timed_out(task_arn, task["lastStatus"])
         log("waiting", task=task_arn, last_status=task["lastStatus"], seconds_left=round(spare))
         sleep(min(POLL_SECONDS, spare))
-
-
-def still_running(task_arn, last_status):
-    return Failure(
-        f"task {task_arn} is still {last_status} and the task runner is about to time out; the task was left "
-        "running: follow it in the ECS console and its logs, and deploy again once it has stopped"
-    )
 
 
 def describe(ecs, cluster, task_arn):

@@ -348,18 +348,40 @@ def test_retried_invocation_follows_the_task_it_started(event, invoke, task_runn
     assert (steps.count("started"), steps.count("following")) == (1, 1)
 
 
-def test_task_an_earlier_request_left_running_blocks_a_second_migration(event, invoke, cluster,
-                                                                        keep_tasks_running):
+def test_task_an_earlier_request_left_running_blocks_a_second_migration(event, invoke, cluster, task_runner,
+                                                                        keep_tasks_running, logged):
     clock = FakeClock()
     first = invoke(event("Update", PhysicalResourceId=CREATED_ID), LambdaContext(300, clock), sleep=clock.sleep)
     [task_arn] = cluster.task_arns()
     assert first["Reason"] == still_running(task_arn)
-    # CloudFormation rolls back with another Update, another RequestId: the old migration must not start.
-    rollback = event("Update", PhysicalResourceId=CREATED_ID)
+    # CloudFormation rolls back with another Update, another RequestId: it waits for the earlier task, and
+    # when that outlasts its time too, fails without starting the old migration beside it.
+    rollback, clock = event("Update", PhysicalResourceId=CREATED_ID), FakeClock()
     assert invoke(rollback, LambdaContext(300, clock), sleep=clock.sleep) == expected(
-        rollback, "FAILED", f"an earlier task {task_arn} of this resource is still running (started by a previous "
-                            "request); wait for it to stop, then retry the deploy")
+        rollback, "FAILED", f"an earlier task {task_arn} of this resource (started by a previous request) is still "
+                            "RUNNING; this request waited for it and started no task, so two runs never overlap: "
+                            "deploy again once it has stopped")
+    assert clock.now == 300 - task_runner.SAFETY_MARGIN_SECONDS, "it waited as long as it could"
     assert cluster.task_arns() == [task_arn]
+    assert "waiting_for_earlier_task" in [line["step"] for line in logged()]
+
+
+def test_task_an_earlier_request_left_running_is_waited_for_then_this_one_runs(event, invoke, cluster,
+                                                                             keep_tasks_running):
+    clock = FakeClock()
+    invoke(event("Update", PhysicalResourceId=CREATED_ID), LambdaContext(300, clock), sleep=clock.sleep)
+    [earlier] = cluster.task_arns()
+
+    def earlier_stops_while_waiting(seconds):
+        clock.sleep(seconds)
+        state_manager.set_transition("ecs::task", {"progression": "immediate"})
+
+    rollback, clock = event("Update", PhysicalResourceId=CREATED_ID), FakeClock()
+    response = invoke(rollback, LambdaContext(300, clock), sleep=earlier_stops_while_waiting)
+    [started] = [arn for arn in cluster.task_arns() if arn != earlier]
+    assert response == expected(rollback, "SUCCESS", f"every container of task {started} exited 0",
+                                data={"TaskArn": started, "ExitCode": 0})
+    assert clock.sleeps, "the earlier task was waited for before this one started"
 
 
 def test_task_of_another_resource_does_not_block(event, invoke, cluster, keep_tasks_running):
