@@ -1,6 +1,7 @@
 """Deploy stack.yml with taskcat, run the smoke suite against every stack it created, then delete them.
 
     tox -e taskcat-smoke [-- [--regions us-east-1] [--run-id ID] [SMOKE SUITE OPTIONS...]]
+    python tools/taskcat_smoke.py --check-install     (offline: the installed taskcat has what this uses)
 
 Options this script does not know (e.g. --passive-only, -x) go to the smoke suite, in order.
 Needs AWS credentials, tox on PATH (the suite runs in tox's `smoke` env) and .taskcat_overrides.yml with
@@ -10,6 +11,7 @@ test object is a context manager that cleans up on exit), and the script waits f
 if a stack failed to deploy, the suite failed, or a stack was not deleted.
 """
 import argparse
+import inspect
 import os
 import pathlib
 import shutil
@@ -56,7 +58,11 @@ def parse(argv):
     parser.add_argument("--regions", default="ALL", help="comma-separated subset of .taskcat.yml's regions")
     parser.add_argument("--run-id", default=None,
                         help=f"value of the {RUN_TAG} tag on every stack (default: a fresh one)")
+    parser.add_argument("--check-install", action="store_true",
+                        help="only check, offline, that the installed taskcat offers what this script changes")
     args, args.pytest_args = parser.parse_known_args(argv)
+    if args.check_install:
+        return args
     args.run_id = args.run_id or uuid.uuid4().hex
     args.project_root = args.project_root.resolve()
     problems = project_problems(args.project_root)
@@ -77,6 +83,12 @@ def prepared(test, run_tag):
     test.dont_wait_for_delete = False
     test._extra_tags = [*test._extra_tags, run_tag]
     return test
+
+
+def missing_settings(cfn_test_class) -> list[str]:
+    """The CFNTest settings this script changes that the installed taskcat's constructor does not take."""
+    parameters = inspect.signature(cfn_test_class).parameters
+    return [name for name in CFNTEST_SETTINGS if name not in parameters]
 
 
 def _where(stack) -> str:
@@ -116,6 +128,10 @@ def main(argv=None) -> int:
     from taskcat._dataclasses import Tag
     from taskcat.testing import CFNTest
 
+    if args.check_install:
+        missing = missing_settings(CFNTest)
+        print(f"taskcat's CFNTest lacks {', '.join(missing)}" if missing else "taskcat offers what this script uses")
+        return 1 if missing else 0
     test = CFNTest.from_file(project_root=str(args.project_root), regions=args.regions)
     prepared(test, Tag({"Key": RUN_TAG, "Value": args.run_id}))
     print(f"stacks are tagged {RUN_TAG}={args.run_id}", flush=True)

@@ -219,3 +219,22 @@ def test_undeleted_stacks_are_reported_even_when_taskcats_clean_up_raises(projec
         run_main(project, stacks, cleanup_error=RuntimeError("One or more stacks failed to create"),
                  monkeypatch=monkeypatch)
     assert "not deleted: DELETE_IN_PROGRESS" in capsys.readouterr().err
+
+
+def test_check_install_reports_what_the_installed_taskcat_lacks(fake_taskcat, monkeypatch, capsys):
+    def constructor(template, dont_wait_for_delete=True):
+        pass
+
+    monkeypatch.setattr(FakeCFNTest, "__init__", constructor)
+    assert taskcat_smoke.main(["--check-install"]) == 1
+    assert capsys.readouterr().out == "taskcat's CFNTest lacks _extra_tags\n"
+    assert FakeCFNTest.made == [], "nothing is deployed"
+
+
+def test_check_install_passes_with_every_setting(fake_taskcat, monkeypatch, capsys):
+    def constructor(template, dont_wait_for_delete=True, _extra_tags=None):
+        pass
+
+    monkeypatch.setattr(FakeCFNTest, "__init__", constructor)
+    assert taskcat_smoke.main(["--check-install"]) == 0
+    assert capsys.readouterr().out == "taskcat offers what this script uses\n"
