@@ -9,6 +9,7 @@ per rule module and stop with a DuplicateRuleError.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from typing import Any, Iterator
@@ -198,10 +199,12 @@ def inline_python(cfn) -> Iterator[tuple[str, dict, str]]:
             yield name, props, code
 
 
+@functools.lru_cache(maxsize=16)
 def compile_inline(code: str) -> tuple[ast.Module | None, str | None]:
     """The module Lambda would import as index.py, or why it does not compile.
 
-    Compiling, not only parsing, also catches `return` outside a function or a repeated argument."""
+    Compiling, not only parsing, also catches `return` outside a function or a repeated argument.
+    Cached: E9008 and W9011 both ask for the same code in one lint run (callers only read the module)."""
     try:
         module = ast.parse(code, filename="index.py")
         compile(module, "index.py", "exec")
