@@ -1,4 +1,5 @@
 """Contracts stack.yml must keep: each test names the deploy-time failure it prevents."""
+import copy
 import re
 
 import pytest
@@ -97,6 +98,46 @@ def test_nothing_but_the_load_balancer_is_open_to_the_internet():
             opened.append((name, body["Properties"]["FromPort"]))
     assert sorted(opened) == [("ApplicationLoadBalancerSecurityGroup", 80),
                               ("ApplicationLoadBalancerSecurityGroup", 443)]
+
+
+# AWS adds this only to a group that gets no egress rule at all, inline or standalone
+# (AWS::EC2::SecurityGroup; aws-cdk issues #987 and #3355).
+DEFAULT_EGRESS = {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}
+
+
+def _effective_egress(group, template=None):
+    """The egress rules a group ends up with once CloudFormation created it and every rule on it."""
+    body = resource(group, template)["Properties"]
+    rules = list(_flatten_if(body.get("SecurityGroupEgress", [])))
+    for standalone in resources_of_type("AWS::EC2::SecurityGroupEgress", template).values():
+        if references(standalone["Properties"]["GroupId"]) == {group}:
+            rules.append(standalone["Properties"])
+    return rules or [DEFAULT_EGRESS]
+
+
+def _allows_to_anywhere(rule, port):
+    if rule.get("CidrIp") != "0.0.0.0/0":
+        return False
+    protocol = str(rule["IpProtocol"])
+    return protocol == "-1" or (protocol in {"tcp", "6"} and int(rule["FromPort"]) <= port <= int(rule["ToPort"]))
+
+
+def test_instances_reach_https_after_every_egress_rule_is_applied():
+    # dnf, cfn-signal, the ECS agent (ECS, ECR, S3 layers, Secrets Manager, Logs) and SSM are all HTTPS.
+    rules = _effective_egress("ApplicationAutoscalingSecurityGroup")
+    assert any(_allows_to_anywhere(rule, 443) for rule in rules), (
+        f"the instances cannot reach HTTPS; their egress ends up as {rules}")
+
+
+def test_a_standalone_egress_rule_replaces_the_default_allow_all():
+    # The shape the stack had: no inline egress, one standalone rule to the database. The model above
+    # must see that the instances lose HTTPS, or the test before this one proves nothing.
+    template = copy.deepcopy(load())
+    del template["Resources"]["ApplicationAutoscalingSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    rules = _effective_egress("ApplicationAutoscalingSecurityGroup", template)
+    assert not any(_allows_to_anywhere(rule, 443) for rule in rules)
+    del template["Resources"]["ApplicationToApplicationDatabaseEgress"]
+    assert _effective_egress("ApplicationAutoscalingSecurityGroup", template) == [DEFAULT_EGRESS]
 
 
 def _flatten_if(rules):
