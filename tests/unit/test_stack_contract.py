@@ -239,6 +239,14 @@ def test_launch_template_requires_imdsv2_and_user_data_joins_signals_and_prepare
     assert "--resource ApplicationAutoscaling" in script and "cfn-signal" in script
 
 
+def test_containers_cannot_reach_the_instance_metadata_service():
+    # Hop limit 1: an IMDSv2 token cannot cross docker0 into a bridge-mode container, which would
+    # otherwise get the instance role's credentials (the tasks have no task role).
+    options = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["MetadataOptions"]
+    assert options["HttpTokens"] == "required"
+    assert options["HttpPutResponseHopLimit"] == 1
+
+
 def test_auto_scaling_group_waits_for_signals():
     group = resource("ApplicationAutoscaling")
     assert group["CreationPolicy"]["ResourceSignal"]["Count"] == {"Ref": "ApplicationInstanceCount"}
