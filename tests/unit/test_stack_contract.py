@@ -288,6 +288,31 @@ def _all_containers():
             yield name, c
 
 
+# Docker 20.10+: "Minimum memory reservation allowed is 6MB" (CannotCreateContainerError).
+DOCKER_MINIMUM_MIB = 6
+
+
+def _reserved_mib(c):
+    """What ECS reserves for a container: MemoryReservation (soft), else Memory (hard)."""
+    return c.get("MemoryReservation", c.get("Memory"))
+
+
+@pytest.mark.parametrize("task, name", [(task, c["Name"]) for task, c in _all_containers()])
+def test_every_container_reserves_what_docker_accepts(task, name):
+    c = container(task, name)
+    values = {key: c[key] for key in ("MemoryReservation", "Memory") if key in c}
+    assert values, f"{task}/{name} reserves no memory"
+    for key, mib in values.items():
+        assert int(mib) >= DOCKER_MINIMUM_MIB, f"{task}/{name} {key} {mib} MiB: Docker refuses < 6 MiB"
+
+
+@pytest.mark.parametrize("task, name", [("ApplicationTaskDefinition", "collectstatic"),
+                                        ("MigrateTaskDefinition", "migrate")])
+def test_manage_py_containers_reserve_what_django_needs(task, name):
+    # Python with Django and the MySQL connector loaded is 40-60 MiB resident.
+    assert _reserved_mib(container(task, name)) >= 48
+
+
 def _log_group_names():
     names = {}
     for name, body in resources_of_type("AWS::Logs::LogGroup").items():
