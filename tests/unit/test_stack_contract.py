@@ -593,6 +593,39 @@ def test_inline_zipfile_is_identical_to_the_handler_file():
     assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
 
 
+# --- README: what a deployer must know before the first deploy ------------------------------------
+
+def _deploy_section():
+    text = (STACK.parent / "README.md").read_text()
+    return text.split("\n## Deploy it\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_names_the_mysql_client_the_database_needs():
+    version = tuple(int(x) for x in str(props("ApplicationDatabase")["EngineVersion"]).split(".")[:2])
+    if version >= (8, 4):  # caching_sha2_password only, announced in every handshake
+        section = _deploy_section()
+        assert "caching_sha2_password" in section
+        assert re.search(r"Minimum client: \*\*mysql-connector-python \d+\.\d+\.\d+\*\*", section)
+
+
+@pytest.mark.parametrize("applies, phrase", [
+    # A new account without the role cannot create the capacity provider.
+    (lambda: resources_of_type("AWS::ECS::CapacityProvider"),
+     "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"),
+    # Instances reach the AWS APIs through a public address and the internet gateway.
+    (lambda: props("ApplicationLaunchTemplate")["LaunchTemplateData"]["NetworkInterfaces"][0][
+        "AssociatePublicIpAddress"], "public subnets"),
+    # A rollback runs the old migrate again; it does not reverse migrations.
+    (lambda: resources_of_type("AWS::CloudFormation::CustomResource"), "That reverses nothing"),
+    # What users see while an AMI update replaces instances.
+    (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
+     "What happens to traffic when the AMI changes"),
+])
+def test_readme_deploy_section_says(applies, phrase):
+    if applies():
+        assert phrase in " ".join(_deploy_section().split())
+
+
 # --- outputs (dev.cfg is checked by tools/check_dev_cfg.py, tests/unit/test_dev_cfg.py) --------
 
 def test_outputs_for_users_and_smoke_tests():
