@@ -4,8 +4,10 @@ import re
 import subprocess
 
 import pytest
+import yaml
 
 from tests.support.template import (
+    DEV_CFG,
     HANDLER,
     STACK,
     container,
@@ -461,32 +463,46 @@ def test_service_rolls_forward_safely():
 
 # What ECS can place on the default instance type: a t3.small's 2 GiB register as ~1,900 MiB
 # ("Reserving Amazon ECS Linux container instance memory": the kernel keeps some); count 1,800.
-DEFAULT_TYPE_CAPACITY = {"t3.small": {"memory": 1800, "cpu": 2048}}
+DEFAULT_TYPE_CAPACITY = {"t3.small": {"MemoryReservation": 1800, "Cpu": 2048}}
 
 
 def _reserved(task_definition, key):
-    return sum(int(c.get(key, 0) if key == "Cpu" else _reserved_mib(c))
-               for c in props(task_definition)["ContainerDefinitions"])
+    containers = props(task_definition)["ContainerDefinitions"]
+    return sum(_reserved_mib(c) if key == "MemoryReservation" else int(c.get(key, 0)) for c in containers)
 
 
-def test_a_rolling_deploy_and_a_migration_fit_the_default_instances():
+def _tasks_that_fit(instances):
+    """Tasks a group of default instances holds while one of them also runs a migration."""
+    capacity = DEFAULT_TYPE_CAPACITY[load()["Parameters"]["ApplicationInstanceType"]["Default"]]
+    return min((limit - _reserved("MigrateTaskDefinition", key)) // _reserved("ApplicationTaskDefinition", key)
+               for key, limit in capacity.items()) * instances
+
+
+def _shipped_parameter_sets():
     parameters = load()["Parameters"]
-    capacity = DEFAULT_TYPE_CAPACITY[parameters["ApplicationInstanceType"]["Default"]]
-    config = props("ApplicationService")["DeploymentConfiguration"]
-    for key, limit in (("memory", capacity["memory"]), ("Cpu", capacity["cpu"])):
-        task, migration = _reserved("ApplicationTaskDefinition", key), _reserved("MigrateTaskDefinition", key)
-        per_instance = (limit - migration) // task  # the instance that also runs the migration
-        for count in ("Default", "MaxValue"):
-            instances = parameters["ApplicationInstanceCount"][count]
-            tasks = parameters["ApplicationDesiredCount"][count] * config["MaximumPercent"] // 100
-            assert tasks <= per_instance * instances, (
-                f"{key}: {tasks} tasks of {task} during a deploy do not fit {instances} instance(s) "
-                f"of {limit} that also run a migration of {migration}")
-    # And the maximum promises no more than the largest group holds.
-    memory = (capacity["memory"] - _reserved("MigrateTaskDefinition", "memory")) // _reserved(
-        "ApplicationTaskDefinition", "memory")
-    most = memory * parameters["ApplicationInstanceCount"]["MaxValue"] * 100 // config["MaximumPercent"]
-    assert parameters["ApplicationDesiredCount"]["MaxValue"] == most
+    sets = {bound: {name: parameters[name][bound] for name in ("ApplicationInstanceCount", "ApplicationDesiredCount")}
+            for bound in ("Default", "MaxValue")}
+    sets["dev.cfg"] = dict(line.split("=", 1) for line in DEV_CFG.read_text().split())
+    taskcat = yaml.safe_load((STACK.parent / ".taskcat.yml").read_text())
+    sets.update({f"taskcat {name}": test.get("parameters", {}) for name, test in taskcat["tests"].items()})
+    return sets
+
+
+@pytest.mark.parametrize("source, values", sorted(_shipped_parameter_sets().items()))
+def test_a_rolling_deploy_and_a_migration_fit_the_instances(source, values):
+    defaults = load()["Parameters"]
+    instances, desired = (int(values.get(name, defaults[name]["Default"]))
+                          for name in ("ApplicationInstanceCount", "ApplicationDesiredCount"))
+    during_deploy = desired * props("ApplicationService")["DeploymentConfiguration"]["MaximumPercent"] // 100
+    assert during_deploy <= _tasks_that_fit(instances), (
+        f"{source}: {during_deploy} tasks during a deploy do not fit {instances} default instance(s)")
+
+
+def test_desired_count_promises_no_more_than_the_largest_group_holds():
+    parameters = load()["Parameters"]
+    largest = _tasks_that_fit(parameters["ApplicationInstanceCount"]["MaxValue"])
+    percent = props("ApplicationService")["DeploymentConfiguration"]["MaximumPercent"]
+    assert parameters["ApplicationDesiredCount"]["MaxValue"] == largest * 100 // percent
 
 
 # Name properties CloudFormation passes on as they are, with their services' limits.
