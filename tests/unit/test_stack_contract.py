@@ -306,10 +306,12 @@ def test_capacity_provider_drains_the_auto_scaling_group():
         assert group["ManagedScaling"]["Status"] == "DISABLED", "managed scaling would fight DesiredCapacity"
 
 
-def test_capacity_provider_name_is_valid_for_any_stack_name():
-    # A generated name starts with the stack name; ECS refuses names starting with aws, ecs or fargate.
+def test_capacity_provider_name_is_valid_for_any_stack_name_and_follows_its_group():
+    # A generated name starts with the stack name, and ECS refuses names starting with aws, ecs or
+    # fargate; a fixed name cannot be created again while the replaced provider still holds it.
     name = props("ApplicationCapacityProvider")["Name"]["Fn::Sub"]
-    assert not re.match(r"(aws|ecs|fargate)", name, re.IGNORECASE) and not name.startswith("${")
+    assert not re.match(r"(aws|ecs|fargate|\$)", name, re.IGNORECASE)
+    assert "${ApplicationAutoscaling}" in name
 
 
 def test_cluster_service_and_migration_use_the_capacity_provider():
@@ -521,6 +523,15 @@ NAME_LIMITS = {
 LONGEST_STACK_NAME = "s" * 128
 
 
+def _longest_value(variable):
+    """The stack name, or a resource's generated name (stack name, logical id, 13-character suffix)."""
+    name = variable[1]
+    if name == "AWS::StackName":
+        return LONGEST_STACK_NAME
+    assert name in load()["Resources"], f"${{{name}}}: check this shape by hand"
+    return f"{LONGEST_STACK_NAME}-{name}-{'r' * 13}"
+
+
 @pytest.mark.parametrize("resource_type, key", sorted(NAME_LIMITS))
 def test_names_fit_the_longest_stack_name(resource_type, key):
     """Unset names are generated to fit; set ones must fit with a 128-character stack name."""
@@ -530,7 +541,7 @@ def test_names_fit_the_longest_stack_name(resource_type, key):
             continue
         text = value["Fn::Sub"] if isinstance(value, dict) else value
         assert isinstance(text, str), f"{name}.{key}: check this shape by hand"
-        resolved = text.replace("${AWS::StackName}", LONGEST_STACK_NAME)
+        resolved = re.sub(r"\$\{([^}]+)\}", _longest_value, text)
         assert len(resolved) <= NAME_LIMITS[resource_type, key], (
             f"{name}.{key} is {len(resolved)} characters for a 128-character stack name")
 
