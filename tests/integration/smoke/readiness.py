@@ -80,11 +80,14 @@ def _deadline_diagnosis(timeline: Timeline, url: str, deadline: float, consecuti
             "(ECS service events and target health say why)")
 
 
-def _polls(http, url, interval, timeout, timeline, sleep):
-    """One sample per `interval` s, however long each request took."""
+def _polls(http, url, interval, timeout, timeline, sleep, progress, deadline):
+    """One sample per `interval` s, however long each request took; `progress(timeline, deadline)` after each."""
     while True:
         sent = timeline.now()
-        yield poll(http, url, timeout, timeline)
+        sample = poll(http, url, timeout, timeline)
+        if progress is not None:
+            progress(timeline, deadline)
+        yield sample
         sleep(max(0.0, sent + interval - timeline.now()))
 
 
@@ -93,11 +96,14 @@ def _elapsed(timeline: Timeline) -> float:
 
 
 def wait_until_ready(http, url: str, *, deadline: float, interval: float, consecutive: int,
-                     timeout: float, timeline: Timeline = None, sleep=time.sleep) -> Readiness:
-    """Poll `url` every `interval` s until `consecutive` 200s in a row; raise NotReady otherwise."""
+                     timeout: float, timeline: Timeline = None, sleep=time.sleep, progress=None) -> Readiness:
+    """Poll `url` every `interval` s until `consecutive` 200s in a row; raise NotReady otherwise.
+
+    `deadline` bounds the whole wait, the `consecutive` 200s included.
+    """
     timeline = timeline or Timeline()
     first_ok, streak = None, 0
-    for sample in _polls(http, url, interval, timeout, timeline, sleep):
+    for sample in _polls(http, url, interval, timeout, timeline, sleep, progress, deadline):
         if sample.status == 200:
             first_ok = first_ok or timeline.now()
             streak += 1
@@ -112,10 +118,10 @@ def wait_until_ready(http, url: str, *, deadline: float, interval: float, consec
 
 
 def wait_for_status(http, url: str, status: int, *, deadline: float, interval: float, timeout: float,
-                    timeline: Timeline = None, sleep=time.sleep) -> Timeline:
+                    timeline: Timeline = None, sleep=time.sleep, progress=None) -> Timeline:
     """Poll `url` until it answers `status`; raise NotReady with the timeline after `deadline` s."""
     timeline = timeline or Timeline()
-    for sample in _polls(http, url, interval, timeout, timeline, sleep):
+    for sample in _polls(http, url, interval, timeout, timeline, sleep, progress, deadline):
         if sample.status == status:
             return timeline
         if _elapsed(timeline) >= deadline:
