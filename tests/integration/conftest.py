@@ -15,7 +15,7 @@ import pytest
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import running_count
 from tests.integration.smoke.progress import ProgressLine
-from tests.integration.smoke.readiness import NotReady, timing_problems, wait_until_ready
+from tests.integration.smoke.readiness import IN_THE_REPORT, NotReady, timing_problems, wait_until_ready
 from tests.integration.smoke.target import NO_TARGET, Target, TargetError, choose
 from tests.integration.smoke.todos import ApiClient, Ledger, TodoClient, new_run_id
 from tests.integration.standin import StandIn
@@ -25,7 +25,7 @@ LINES = pytest.StashKey[list]()      # lines for the terminal summary
 FINDINGS = pytest.StashKey[list]()   # security findings and data left behind: first in the smoke report
 STARTED = pytest.StashKey[float]()
 TARGET_TIME = pytest.StashKey[list]()  # durations of the tests that talk to the target (not selftests)
-DIAGNOSIS_IN = pytest.StashKey[str | None]()  # the test whose failure shows why the target is not ready
+FAILS_IF_NOT_READY = pytest.StashKey[str | None]()  # the one test that fails when the target is not ready
 READINESS_TEST = "test_target_becomes_ready"
 
 
@@ -67,7 +67,7 @@ def pytest_configure(config):
     config.stash[FINDINGS] = []
     config.stash[STARTED] = time.monotonic()
     config.stash[TARGET_TIME] = []
-    config.stash[DIAGNOSIS_IN] = None
+    config.stash[FAILS_IF_NOT_READY] = None
     try:
         config.stash[TARGET] = choose(config.getoption("public_url"), os.environ.get("PUBLIC_URL"),
                                       config.getoption("stack_name"), config.getoption("region"),
@@ -83,11 +83,12 @@ def pytest_configure(config):
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what they will
 def pytest_collection_modifyitems(config, items):
-    """No target named but tests that need one: a usage error. Note where the readiness verdict is shown."""
+    """No target named but tests that need one: a usage error. Note which test fails if the target is not ready."""
     needs_target = [item for item in items if "target" in getattr(item, "fixturenames", ())]
     if needs_target and config.stash[TARGET] is None and not config.getoption("standin"):
         raise pytest.UsageError(NO_TARGET)
-    config.stash[DIAGNOSIS_IN] = next((item.nodeid for item in needs_target if item.name == READINESS_TEST), None)
+    config.stash[FAILS_IF_NOT_READY] = next((item.nodeid for item in needs_target if item.name == READINESS_TEST),
+                                            None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -130,8 +131,11 @@ def terminal_line(config):
         if reporter is None:  # e.g. -p no:terminal
             return
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            reporter.ensure_newline()
+            results_of = reporter.currentfspath  # without -v: the file whose result letters the line interrupts
             reporter.write_line(line)
+            if isinstance(results_of, pathlib.Path):  # its letters go on after the file name again
+                reporter.write(os.path.relpath(results_of, reporter.startpath) + " ")
+                reporter.currentfspath = results_of
     return write
 
 
@@ -169,9 +173,9 @@ def readiness(pytestconfig, target, standin, settings):
     try:
         result = wait_until_ready(http, url, consecutive=pytestconfig.getoption("consecutive"),
                                   progress=progress, **settings)
-    except NotReady as error:
-        shown_in = pytestconfig.stash[DIAGNOSIS_IN] or "the first test that needs a ready target"
-        report_line(pytestconfig, f"readiness: NOT READY - the diagnosis is in the failure of {shown_in}")
+    except NotReady as error:  # the one place the diagnosis is shown: first in the smoke report
+        add_finding(pytestconfig, f"NOT READY: {error.diagnosis}")
+        add_finding(pytestconfig, f"  status timeline: {error.timeline.summary()}")
         return None, error
     report_line(pytestconfig, f"readiness timeline: {result.timeline.summary()}")
     if standin is not None:
@@ -185,16 +189,16 @@ def readiness(pytestconfig, target, standin, settings):
 
 @pytest.fixture
 def ready_target(request, readiness, target) -> Target:
-    """The target, once it is ready. Otherwise the diagnosis is shown once, in the readiness test's failure
-    (or, when that test is deselected, in the first test that gets here); every other test skips with a
-    one-line pointer to it."""
+    """The target, once it is ready. Otherwise the diagnosis is in the smoke report only: the readiness test
+    (or, when it is deselected, the first test that gets here) fails with a pointer to it, so the run fails;
+    every other test skips with the same pointer."""
     _, error = readiness
     if error is not None:
         config = request.config
-        if config.stash[DIAGNOSIS_IN] is None:
-            config.stash[DIAGNOSIS_IN] = request.node.nodeid
-            pytest.fail(f"target {target.base_url} is not ready: {error}", pytrace=False)
-        pytest.skip(f"target not ready: the diagnosis is in the failure of {config.stash[DIAGNOSIS_IN]}")
+        if config.stash[FAILS_IF_NOT_READY] is None:
+            config.stash[FAILS_IF_NOT_READY] = request.node.nodeid
+            pytest.fail(f"target not ready: {IN_THE_REPORT}", pytrace=False)
+        pytest.skip(f"target not ready: {IN_THE_REPORT}")
     return target
 
 

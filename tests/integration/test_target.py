@@ -157,7 +157,8 @@ def test_bad_urls_are_refused(url, message):
 
 
 def test_choice_of_target():
-    assert choose(None, None, None, None) is None  # the stand-in
+    assert choose(None, None, None, None) is None  # none named: a usage error when a test needs one
+    assert choose(None, "http://env.example", None, None, standin=True) is None  # --standin is explicit
     assert choose(None, "http://env.example", None, None).source == "PUBLIC_URL"
     assert choose("http://opt.example", "http://env.example", None, None).base_url == "http://opt.example"
     stack_target = choose(None, "http://env.example", "todobackend", None, stubbed(stack(OUTPUTS)))
@@ -166,6 +167,8 @@ def test_choice_of_target():
         choose("http://opt.example", None, "todobackend", None)
     with pytest.raises(TargetError, match="--region only applies with --stack-name"):
         choose(None, None, None, "eu-west-1")
+    with pytest.raises(TargetError, match="--standin tests the local stand-in"):
+        choose(None, None, "todobackend", None, standin=True)
 
 
 def run_pytest(*args, env=None):

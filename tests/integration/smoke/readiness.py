@@ -30,6 +30,10 @@ DIAGNOSES = {
 }
 
 
+# Where the suite shows a NotReady diagnosis: once, so failures and skips point there.
+IN_THE_REPORT = "see NOT READY at the top of the smoke report"
+
+
 class NotReady(AssertionError):
     def __init__(self, diagnosis: str, timeline: Timeline):
         super().__init__(f"{diagnosis}\n  status timeline: {timeline.summary()}")

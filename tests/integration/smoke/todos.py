@@ -50,7 +50,8 @@ def new_run_id() -> str:
 
 
 def expect(response, status: int, meaning: str) -> None:
-    """Fail with what was asked, what came back and what it means, not a bare `assert 404 == 200`."""
+    """Fail with what was asked, what came back and what it means, not a bare comparison of two numbers."""
+    __tracebackhide__ = True  # the failure points at the test's line
     if response.status_code != status:
         request = response.request
         raise AssertionError(f"{request.method} {urlsplit(request.url).path} answered {response.status_code}, "
