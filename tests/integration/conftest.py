@@ -118,7 +118,7 @@ def report_line(config, line: str) -> None:
 
 
 def add_finding(config, line: str) -> None:
-    """A line at the top of the smoke report, in red: a security finding, data the suite left behind."""
+    """A line at the top of the smoke report, in red: not ready, a security finding, data left behind."""
     config.stash[FINDINGS].append(line)
 
 

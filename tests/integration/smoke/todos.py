@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 _ITEM_PATH = re.compile(r"^/todos/\d+$")
-CONFIRM_READS = 10  # two tasks picked at random: all ten on the same one is a 1-in-512 chance
+CONFIRM_READS = 10  # two tasks picked at random: all ten on the item's own is a 1-in-1024 chance
 FRESH = {"Connection": "close"}  # the next request opens a new connection, which the load balancer routes anew
 SPLIT_HINT = ("the tasks behind the load balancer do not share one database: check every task's database "
               "settings (MYSQL_HOST and MYSQL_DATABASE in the task definition)")
