@@ -29,6 +29,18 @@ def test_todos_is_not_a_server_error_so_migrations_ran(api):
     assert isinstance(response.json(), list), f"GET /todos answered {response.text[:200]!r}, not a JSON list"
 
 
+def test_created_item_is_seen_by_repeated_reads(todos, running_tasks, report):
+    """Each read may reach another task: all of them must answer with the item the suite created."""
+    if running_tasks is None:
+        report("shared database: task count unknown for a URL target; the reads prove a shared database "
+               "only if the service runs 2 or more tasks (give --stack-name to check)")
+    elif running_tasks < 2:
+        pytest.skip(f"shared database: the service runs {running_tasks} task(s); every read would reach "
+                    "the same one, so the test could not fail")
+    item = todos.create("smoke: shared database")
+    todos.confirm(item)  # reads on fresh connections, each compared by body: "task answered with another item"
+
+
 def test_item_lifecycle(todos):
     item = todos.create("smoke: lifecycle", order=7)
     read = todos.read(item)
@@ -44,20 +56,7 @@ def test_item_lifecycle(todos):
     expect(listed, 200, "GET /todos must list the items")
     assert any(item.is_mine(entry) for entry in listed.json()), f"GET /todos does not list {item.marker}"
 
-    todos.delete(item)  # 204, then a read answers 404
-    assert item.deleted
-
-
-def test_created_item_is_seen_by_repeated_reads(todos, running_tasks, report):
-    """Each read may reach another task: all of them must answer with the item the suite created."""
-    if running_tasks is None:
-        report("shared database: task count unknown for a URL target; the reads prove a shared database "
-               "only if the service runs 2 or more tasks (give --stack-name to check)")
-    elif running_tasks < 2:
-        pytest.skip(f"shared database: the service runs {running_tasks} task(s); every read would reach "
-                    "the same one, so the test could not fail")
-    item = todos.create("smoke: shared database")
-    todos.confirm(item)  # reads on fresh connections, each compared by body: "task answered with another item"
+    todos.delete(item)  # 204, then a read must answer 404
 
 
 def test_static_files_are_served(api, pytestconfig):

@@ -12,8 +12,8 @@ def test_scaled_to_zero_answers_503_then_recovers(ecs_service, ready_target, set
                                         consecutive=pytestconfig.getoption("consecutive"), **settings)
     record_timeline("scale to zero", down)
     record_timeline("restored", back.timeline)
-    assert down.samples[-1].status == 503
-    assert back.timeline.samples[-1].status == 200
+    assert down.samples[-1].status == 503, f"scaled to 0, the load balancer never answered 503: {down.summary()}"
+    assert back.timeline.samples[-1].status == 200, f"restored, / did not answer 200: {back.timeline.summary()}"
 
 
 def test_forced_deployment_has_no_failed_requests(ecs_service, ready_target, settings, record_timeline):

@@ -61,20 +61,21 @@ def test_split_databases_fail_the_run_change_no_user_item_and_list_what_is_left(
     seeded = seed(standin.databases[0], first), seed(standin.databases[1], second)
     result = against(pytester, standin)
 
-    result.assert_outcomes(passed=3, failed=1, skipped=1)  # lifecycle fails; shared-database test skips
+    result.assert_outcomes(passed=3, failed=1, skipped=1)  # the shared-database test fails; lifecycle skips
     out = result.stdout.str()
     assert evidence in out and "do not share one database" in out and "writes nothing more" in out
     assert standin.databases[0].all() == seeded[0]
     assert standin.databases[1].all()[:second] == seeded[1]
     left = standin.databases[1].all()[second:]  # the suite's own items, on the second task
-    assert [title.split(" [smoke ")[0] for _, title, _, _ in left] == ["smoke: lifecycle"]
+    assert [title.split(" [smoke ")[0] for _, title, _, _ in left] == ["smoke: shared database"]
     report = smoke_report(result)
     assert report[0].startswith(f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
                                 "tasks disagree")
     for item_id, title, _, _ in left:
         marker = re.search(r"\[smoke [^]]+\]", title).group()
         assert f"  {standin.url}/todos/{item_id}  marker {marker}" in report
-    assert re.search(r"SKIPPED \[1\] .*tasks disagree: the evidence is in the failure of .*test_item_lifecycle", out)
+    assert re.search(r"SKIPPED \[1\] .*tasks disagree: the evidence is in the failure of "
+                     r".*test_created_item_is_seen_by_repeated_reads", out)
 
 
 def test_a_shared_database_run_deletes_its_items_and_keeps_the_users(pytester):
