@@ -131,6 +131,7 @@ class TodoClient(ApiClient):
 
     def create(self, label: str, **fields) -> Item:
         """POST an item titled `label` plus a fresh marker; 201 with Location and the marker, or AssertionError."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
         self._refuse_if_split()
         marker = self.ledger.marker()
         fields = {"title": f"{label} {marker}", **fields}
@@ -145,6 +146,7 @@ class TodoClient(ApiClient):
 
     def read(self, item: Item, attempt: str = "") -> dict:
         """GET the item on a fresh connection: 200 with its marker, or TasksDisagree with the evidence."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
         response = self.http.get(item.url, timeout=10, headers=FRESH)
         body = _json(response)
         where = f"GET {urlsplit(item.url).path}{attempt}"
@@ -159,6 +161,7 @@ class TodoClient(ApiClient):
 
     def confirm(self, item: Item) -> None:
         """Read the item CONFIRM_READS times; once per item, before its first write."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
         if not item.confirmed:
             for attempt in range(1, CONFIRM_READS + 1):
                 self.read(item, f" (read {attempt} of {CONFIRM_READS})")
@@ -166,6 +169,7 @@ class TodoClient(ApiClient):
 
     def update(self, item: Item, method: str, **fields) -> dict:
         """PATCH or PUT the item; `title`, when given, is a label that keeps the marker."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
         self._refuse_if_split()
         self.confirm(item)
         if "title" in fields:
@@ -180,6 +184,7 @@ class TodoClient(ApiClient):
 
     def delete(self, item: Item) -> None:
         """DELETE one item of this run, confirmed first; 204 and then 404, or an AssertionError saying why."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
         if not _ITEM_PATH.match(urlsplit(item.url).path):
             raise ValueError(f"refusing to DELETE {item.url!r}: the suite deletes single items only")
         self._refuse_if_split()
