@@ -148,7 +148,7 @@ def settings(pytestconfig):
 
 @pytest.fixture(scope="session")
 def standin(pytestconfig):
-    """The local stand-in, started only when no live target was given."""
+    """The local stand-in, started only with --standin (no live target)."""
     if pytestconfig.stash[TARGET] is not None:
         yield None
         return
@@ -239,11 +239,10 @@ def ledger(pytestconfig):
         report_line(pytestconfig, f"data: the {len(books.items)} item(s) this run created are deleted, each "
                                   f"confirmed by its marker [smoke {books.run_id} ...]")
         return
-    why = (f"tasks disagree ({books.noticed_in})" if books.disagreement
-           else "their DELETE did not succeed")
-    add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because {why}. "
-                          "Delete them by the marker in their title, in each database: through the load balancer "
-                          "the URL can reach another task's item with the same id.")
+    why = f"tasks disagree ({books.noticed_in})" if books.disagreement else "their DELETE did not succeed"
+    add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
+                              f"{why}. Delete them by the marker in their title, in each database: through the load "
+                              "balancer the URL can reach another task's item with the same id.")
     for item in left:
         add_finding(pytestconfig, f"  {item.url}  marker {item.marker}")
 

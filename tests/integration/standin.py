@@ -2,9 +2,9 @@
 
 It answers like an ALB in front of the service: 503 until a target "registers" (after a delay), then
 the todobackend API with a real SQLite database. Fault modes reproduce what the suite must diagnose:
-a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that never ran (500 on /todos),
-tasks that do not share a database, the HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown
-paths (`debug=True`). Bound to 127.0.0.1 only.
+a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that
+never ran (500 on /todos), tasks that do not share a database (a `router` picks each request's task), the
+HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown paths (`debug=True`). Bound to 127.0.0.1 only.
 
 Run it by hand with `python -m tests.integration.standin --port 8000 --delay 5`.
 """

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.selftest
     ("<footer id=\"explanation\"><p>\n  You’re seeing this error because you have <code>DEBUG = True</code> in",
      "Django's DEBUG = True page: \"DEBUG = True\""),
     # Django's technical 500 as plain text, for a client that does not accept HTML.
-    ("DisallowedHost at /\nRequest Method: GET\nRequest URL: http://alb/", "Django's DEBUG = True page: \"Request Method:\""),
-    ("Traceback (most recent call last):\n  File \"/app/views.py\"", "a Python traceback: \"Traceback (most recent call last)\""),
+    ("DisallowedHost at /\nRequest Method: GET\nRequest URL: http://alb/",
+     "Django's DEBUG = True page: \"Request Method:\""),
+    ("Traceback (most recent call last):\n  File \"/app/views.py\"",
+     "a Python traceback: \"Traceback (most recent call last)\""),
 ])
 def test_debug_pages_are_recognised(body, sign):
     assert sign in debug_page_signs(body)

@@ -87,6 +87,23 @@ def test_a_shared_database_run_deletes_its_items_and_keeps_the_users(pytester):
     assert any(line.startswith("data: the 2 item(s) this run created are deleted") for line in smoke_report(result))
 
 
+def test_items_whose_delete_fails_are_listed_and_fail_the_test(pytester):
+    def router(method, path, number):
+        if method == "DELETE":
+            raise ConnectionResetError("the task went away")  # the stand-in drops the connection
+        return 0
+
+    standin = StandIn(register_delay=0, router=router)
+    result = against(pytester, standin, "-k", "lifecycle")
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
+                                 f"{standin.url}/todos/1 [[]smoke *[]]"])
+    report = smoke_report(result)
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because their DELETE "
+                                "did not succeed")
+    assert report[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
+
+
 def test_a_target_that_is_not_ready_is_diagnosed_once_and_every_other_test_points_there(pytester):
     result = against(pytester, StandIn(register_delay=0, mode=CRASHING),
                      files=("test_readiness.py", "test_api.py", "test_security.py"))
