@@ -127,17 +127,17 @@ def test_without_the_readiness_test_the_first_test_that_needs_the_target_fails(p
 
 @pytest.mark.parametrize("verbosity", [(), ("-v",)])
 def test_the_readiness_wait_shows_progress_lines(pytester, verbosity):
-    """Lines appear in the terminal while the wait goes on, fewer than the polls (the throttle's exact
+    """Lines appear in the terminal while the wait goes on, with and without -v (the throttle's exact
     schedule is tested on a fake clock in test_verdicts.py)."""
-    result = against(pytester, StandIn(register_delay=0.5), "--progress-every", "0.25", "--poll-interval", "0.02",
+    result = against(pytester, StandIn(register_delay=0.3), "--progress-every", "0.1", "--poll-interval", "0.02",
                      *verbosity, files=("test_readiness.py",))
     result.assert_outcomes(passed=1)
     progress = [line for line in result.outlines if line.startswith("waiting for http://127.0.0.1:")]
     assert progress[0].endswith("to be ready: 0 s of 5 s - 503 x1")
-    polls = sum(int(count) for count in re.findall(r" x(\d+) \(", smoke_report(result)[1]))
-    assert 1 <= len(progress) < polls, (progress, polls)
     counts = [int(re.search(r"- 503 x(\d+)", line).group(1)) for line in progress]
     assert counts == sorted(set(counts)), progress  # the answers so far, growing
+    finished = next(n for n, line in enumerate(result.outlines) if "test_readiness.py" in line and "100%" in line)
+    assert result.outlines.index(progress[-1]) < finished  # during the wait, before the test's result
 
 
 def test_no_target_is_a_usage_error_naming_the_three_ways(pytester):
