@@ -14,10 +14,15 @@ The safe rule (README, "What the suite does to your data"):
    item: the check fails with the evidence, and the items left behind are listed (URL and marker) for an operator.
 4. Never DELETE /todos (it empties the table); never follow a link to another host.
 
-What no client can promise through a load balancer: no read decides where the next request goes. If the
-databases are split and every confirming read reached the task holding the item, a write can still reach
-another task and change that task's item with the same id. The suite reports it when an answer shows it (a
-PATCH or PUT answering with another body, the item still there after a 204), but cannot undo it.
+What no client can promise through a load balancer: no read decides where the next request goes. An ALB picks
+a target for every request with its target group's routing algorithm (round_robin by default, or
+least_outstanding_requests or weighted_random: "Target groups for your Application Load Balancers", Routing
+algorithms), and a new connection may reach another load balancer node, one per Availability Zone ("How ELB
+works"). With stickiness on the target group, the session's cookie keeps every request on one task: the reads
+then cannot see a split, and the writes stay with them. If the databases are split and every confirming read
+reached the task holding the item, a write can still reach another task and change that task's item with the
+same id. The suite reports it when an answer shows it (a PATCH or PUT answering with another body, the item
+still there after a 204), but cannot undo it.
 """
 import dataclasses
 import re
