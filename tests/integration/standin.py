@@ -31,7 +31,7 @@ _FIELDS = ("title", "completed", "order")
 
 # Written for the stand-in: the parts of Django's technical 404 page (DEBUG = True) that give it away.
 _DEBUG_404 = """<!DOCTYPE html>
-<html lang="en"><head><title>Page not found at {path}</title></head>
+<html lang="en"><head><title>Page not found at /{path}</title></head>
 <body>
 <div id="summary"><h1>Page not found <span>(404)</span></h1>
 <table><tr><th>Request Method:</th><td>{method}</td></tr><tr><th>Request URL:</th><td>{url}</td></tr></table></div>
