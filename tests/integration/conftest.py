@@ -45,7 +45,7 @@ def pytest_addoption(parser):
                          "(default 300)")
     group.addoption("--progress-every", type=float, default=10.0,
                     help="seconds between progress lines while waiting for readiness (default 10; the "
-                         "first comes with the first answer)")
+                         "first comes with the first answer; 0: a line per poll)")
     group.addoption("--poll-interval", type=float,
                     help="seconds between polls (default 2; 0.25 against the stand-in, which has no "
                          "health-check lag)")
@@ -76,7 +76,8 @@ def pytest_configure(config):
         raise pytest.UsageError(f"smoke target: {error}") from None
     get = config.getoption
     problems = timing_problems(deadline=get("ready_timeout"), interval=get("poll_interval"),
-                               consecutive=get("consecutive"), timeout=get("request_timeout"))
+                               consecutive=get("consecutive"), timeout=get("request_timeout"),
+                               progress_every=get("progress_every"))
     if problems:
         raise pytest.UsageError("smoke options: " + "; ".join(problems))
 

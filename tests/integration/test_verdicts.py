@@ -164,10 +164,11 @@ def test_wait_for_status_returns_once_the_status_appears_and_times_out_otherwise
 
 def test_timing_options_that_would_make_the_wait_meaningless_are_refused():
     assert timing_problems(deadline=300, interval=None, consecutive=3, timeout=10) == []
-    assert timing_problems(deadline=0, interval=-1, consecutive=0, timeout=10) == [
+    assert timing_problems(deadline=0, interval=-1, consecutive=0, timeout=10, progress_every=-5) == [
         "--ready-timeout must be a positive number of seconds, not 0",
         "--poll-interval must be a positive number of seconds, not -1",
-        "--consecutive must be at least 1, not 0"]
+        "--consecutive must be at least 1, not 0",
+        "--progress-every must be 0 (a line per poll) or more seconds, not -5"]
 
 
 def test_progress_lines_come_at_the_first_answer_then_every_few_seconds_of_the_wait():

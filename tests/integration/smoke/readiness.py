@@ -52,7 +52,7 @@ class Readiness:
         return self.first_ok - self.timeline.started
 
 
-def timing_problems(*, deadline, interval, consecutive, timeout) -> list[str]:
+def timing_problems(*, deadline, interval, consecutive, timeout, progress_every=0.0) -> list[str]:
     """Option values that would make a wait meaningless or endless."""
     problems = [f"{name} must be a positive number of seconds, not {value:g}"
                 for name, value in (("--ready-timeout", deadline), ("--poll-interval", interval),
@@ -60,6 +60,8 @@ def timing_problems(*, deadline, interval, consecutive, timeout) -> list[str]:
                 if value is not None and value <= 0]
     if consecutive < 1:
         problems.append(f"--consecutive must be at least 1, not {consecutive}")
+    if progress_every < 0:
+        problems.append(f"--progress-every must be 0 (a line per poll) or more seconds, not {progress_every:g}")
     return problems
 
 
