@@ -84,10 +84,14 @@ def pytest_configure(config):
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what they will
 def pytest_collection_modifyitems(config, items):
-    """No target named but tests that need one: a usage error. Note which test fails if the target is not ready."""
+    """No target named but tests that need one: a usage error. Note which test fails if the target is not ready.
+
+    pytest.exit rather than UsageError: its message is the run's last line on stdout, where a UsageError's
+    goes to stderr, which CI logs and tox show before the buffered summary.
+    """
     needs_target = [item for item in items if "target" in getattr(item, "fixturenames", ())]
     if needs_target and config.stash[TARGET] is None and not config.getoption("standin"):
-        raise pytest.UsageError(NO_TARGET)
+        pytest.exit(f"usage error: {NO_TARGET}", returncode=pytest.ExitCode.USAGE_ERROR)
     config.stash[FAILS_IF_NOT_READY] = next((item.nodeid for item in needs_target if item.name == READINESS_TEST),
                                             None)
 
