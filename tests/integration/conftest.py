@@ -144,6 +144,11 @@ def terminal_line(config):
     return write
 
 
+def progress_line(config, what: str) -> ProgressLine:
+    """Progress lines for a wait, in the terminal, every --progress-every seconds."""
+    return ProgressLine(terminal_line(config), what, every=config.getoption("progress_every"))
+
+
 @pytest.fixture(scope="session")
 def settings(pytestconfig):
     get = pytestconfig.getoption
@@ -173,8 +178,7 @@ def readiness(pytestconfig, target, standin, settings):
     """The passive readiness wait, run once: (Readiness, None) or (None, NotReady)."""
     http = smoke_http.session(target.base_url)
     url = target.base_url + "/"
-    progress = ProgressLine(terminal_line(pytestconfig), f"waiting for {url} to be ready",
-                            every=pytestconfig.getoption("progress_every"))
+    progress = progress_line(pytestconfig, f"waiting for {url} to be ready")
     try:
         result = wait_until_ready(http, url, consecutive=pytestconfig.getoption("consecutive"),
                                   progress=progress, **settings)
@@ -217,6 +221,12 @@ def report(request):
 def report_finding(request):
     """report_finding(line): a line at the top of the smoke report, in red (a security finding)."""
     return lambda line: add_finding(request.config, line)
+
+
+@pytest.fixture
+def progress(request):
+    """progress(what): a callback that shows a wait's progress lines in the terminal (see ProgressLine)."""
+    return lambda what: progress_line(request.config, what)
 
 
 @pytest.fixture
