@@ -1,8 +1,10 @@
-"""Target selection, shared fixtures and the timeline report of the smoke suite.
+"""Target selection, shared fixtures and the smoke report of the smoke suite.
 
 Target: --stack-name NAME [--region R] (Outputs PublicURL, ClusterName, ServiceName), --public-url URL
-or PUBLIC_URL, otherwise the local stand-in on 127.0.0.1.
+or PUBLIC_URL, or --standin for the local stand-in on 127.0.0.1. A run whose tests need a target and names
+none stops with a usage error: a live smoke run must never pass against the stand-in by accident.
 """
+import contextlib
 import os
 import pathlib
 import time
@@ -12,29 +14,40 @@ import pytest
 
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import running_count
-from tests.integration.smoke.readiness import NotReady, timing_problems, wait_until_ready
-from tests.integration.smoke.target import Target, TargetError, choose
-from tests.integration.smoke.todos import TodoClient
+from tests.integration.smoke.progress import ProgressLine
+from tests.integration.smoke.readiness import IN_THE_REPORT, NotReady, timing_problems, wait_until_ready
+from tests.integration.smoke.target import NO_TARGET, Target, TargetError, choose
+from tests.integration.smoke.todos import ApiClient, Ledger, TodoClient, new_run_id
 from tests.integration.standin import StandIn
 
 TARGET = pytest.StashKey[Target | None]()
 LINES = pytest.StashKey[list]()      # lines for the terminal summary
+FINDINGS = pytest.StashKey[list]()   # security findings and data left behind: first in the smoke report
 STARTED = pytest.StashKey[float]()
 TARGET_TIME = pytest.StashKey[list]()  # durations of the tests that talk to the target (not selftests)
+FAILS_IF_NOT_READY = pytest.StashKey[str | None]()  # the one test that fails when the target is not ready
+READINESS_TEST = "test_target_becomes_ready"
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("smoke", "todobackend smoke suite (default target: the local stand-in)")
+    group = parser.getgroup("smoke", "todobackend smoke suite (a target is required: --stack-name, --public-url, "
+                                     "PUBLIC_URL or --standin)")
     group.addoption("--public-url", help="load balancer URL to test (or set PUBLIC_URL)")
     group.addoption("--stack-name", help="CloudFormation stack to test; reads its Outputs and enables "
                                          "the active tests (scale to zero, forced deployment)")
     group.addoption("--region", help="region of --stack-name (default: the AWS configuration's)")
+    group.addoption("--standin", action="store_true",
+                    help="test the local stand-in on 127.0.0.1 instead of a deployment (tox -e integration)")
     group.addoption("--passive-only", action="store_true",
                     help="with --stack-name, skip the active tests (they take the service down briefly)")
     group.addoption("--ready-timeout", type=float, default=300.0,
-                    help="seconds to wait for the first 200 (default 300)")
+                    help="seconds the whole readiness wait may take, until --consecutive 200s in a row "
+                         "(default 300)")
+    group.addoption("--progress-every", type=float, default=10.0,
+                    help="seconds between progress lines while waiting for readiness (default 10; the "
+                         "first comes with the first answer; 0: a line per poll)")
     group.addoption("--poll-interval", type=float,
-                    help="seconds between polls (default 2; 1 against the stand-in, which has no "
+                    help="seconds between polls (default 2; 0.25 against the stand-in, which has no "
                          "health-check lag)")
     group.addoption("--consecutive", type=int, default=3,
                     help="200s in a row that make the target ready (default 3)")
@@ -51,18 +64,36 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "selftest: tests of the suite itself, always against local "
                                        "stand-ins (deselect with -m 'not selftest')")
     config.stash[LINES] = []
+    config.stash[FINDINGS] = []
     config.stash[STARTED] = time.monotonic()
     config.stash[TARGET_TIME] = []
+    config.stash[FAILS_IF_NOT_READY] = None
     try:
         config.stash[TARGET] = choose(config.getoption("public_url"), os.environ.get("PUBLIC_URL"),
-                                      config.getoption("stack_name"), config.getoption("region"))
+                                      config.getoption("stack_name"), config.getoption("region"),
+                                      standin=config.getoption("standin"))
     except TargetError as error:
         raise pytest.UsageError(f"smoke target: {error}") from None
     get = config.getoption
     problems = timing_problems(deadline=get("ready_timeout"), interval=get("poll_interval"),
-                               consecutive=get("consecutive"), timeout=get("request_timeout"))
+                               consecutive=get("consecutive"), timeout=get("request_timeout"),
+                               progress_every=get("progress_every"))
     if problems:
         raise pytest.UsageError("smoke options: " + "; ".join(problems))
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m deselected what they will
+def pytest_collection_modifyitems(config, items):
+    """No target named but tests that need one: a usage error. Note which test fails if the target is not ready.
+
+    pytest.exit rather than UsageError: its message is the run's last line on stdout, where a UsageError's
+    goes to stderr, which CI logs and tox show before the buffered summary.
+    """
+    needs_target = [item for item in items if "target" in getattr(item, "fixturenames", ())]
+    if needs_target and config.stash[TARGET] is None and not config.getoption("standin"):
+        pytest.exit(f"usage error: {NO_TARGET}", returncode=pytest.ExitCode.USAGE_ERROR)
+    config.stash[FAILS_IF_NOT_READY] = next((item.nodeid for item in needs_target if item.name == READINESS_TEST),
+                                            None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -74,10 +105,12 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    lines = config.stash.get(LINES, [])
-    if not lines:
+    findings, lines = config.stash.get(FINDINGS, []), config.stash.get(LINES, [])
+    if not findings and not lines:
         return
     terminalreporter.section("smoke report")
+    for line in findings:
+        terminalreporter.write_line(line, red=True, bold=True)
     for line in lines:
         terminalreporter.write_line(line)
     against_target = sum(config.stash[TARGET_TIME])
@@ -89,16 +122,43 @@ def report_line(config, line: str) -> None:
     config.stash[LINES].append(line)
 
 
+def add_finding(config, line: str) -> None:
+    """A line at the top of the smoke report, in red: not ready, a security finding, data left behind."""
+    config.stash[FINDINGS].append(line)
+
+
+def terminal_line(config):
+    """write(line): a line in the terminal now, between test results, also while output is captured."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        if reporter is None:  # e.g. -p no:terminal
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            results_of = reporter.currentfspath  # without -v: the file whose result letters the line interrupts
+            reporter.write_line(line)
+            if isinstance(results_of, pathlib.Path):  # its letters go on after the file name again
+                reporter.write(os.path.relpath(results_of, reporter.startpath) + " ")
+                reporter.currentfspath = results_of
+    return write
+
+
+def progress_line(config, what: str) -> ProgressLine:
+    """Progress lines for a wait, in the terminal, every --progress-every seconds."""
+    return ProgressLine(terminal_line(config), what, every=config.getoption("progress_every"))
+
+
 @pytest.fixture(scope="session")
 def settings(pytestconfig):
     get = pytestconfig.getoption
-    interval = get("poll_interval") or (2.0 if pytestconfig.stash[TARGET] else 1.0)
+    interval = get("poll_interval") or (2.0 if pytestconfig.stash[TARGET] else 0.25)
     return {"deadline": get("ready_timeout"), "interval": interval, "timeout": get("request_timeout")}
 
 
 @pytest.fixture(scope="session")
 def standin(pytestconfig):
-    """The local stand-in, started only when no live target was given."""
+    """The local stand-in, started only with --standin (no live target)."""
     if pytestconfig.stash[TARGET] is not None:
         yield None
         return
@@ -117,12 +177,14 @@ def target(pytestconfig, standin) -> Target:
 def readiness(pytestconfig, target, standin, settings):
     """The passive readiness wait, run once: (Readiness, None) or (None, NotReady)."""
     http = smoke_http.session(target.base_url)
+    url = target.base_url + "/"
+    progress = progress_line(pytestconfig, f"waiting for {url} to be ready")
     try:
-        result = wait_until_ready(http, target.base_url + "/",
-                                  consecutive=pytestconfig.getoption("consecutive"), **settings)
-    except NotReady as error:
-        report_line(pytestconfig, f"readiness: NOT READY - {error.diagnosis}")
-        report_line(pytestconfig, f"  timeline: {error.timeline.summary()}")
+        result = wait_until_ready(http, url, consecutive=pytestconfig.getoption("consecutive"),
+                                  progress=progress, **settings)
+    except NotReady as error:  # the one place the diagnosis is shown: first in the smoke report
+        add_finding(pytestconfig, f"NOT READY: {error.diagnosis}")
+        add_finding(pytestconfig, f"  status timeline: {error.timeline.summary()}")
         return None, error
     report_line(pytestconfig, f"readiness timeline: {result.timeline.summary()}")
     if standin is not None:
@@ -134,12 +196,18 @@ def readiness(pytestconfig, target, standin, settings):
     return result, None
 
 
-@pytest.fixture(scope="session")
-def ready_target(readiness, target) -> Target:
-    """The target, once it is ready; tests that need the API error out with the diagnosis otherwise."""
+@pytest.fixture
+def ready_target(request, readiness, target) -> Target:
+    """The target, once it is ready. Otherwise the diagnosis is in the smoke report only: the readiness test
+    (or, when it is deselected, the first test that gets here) fails with a pointer to it, so the run fails;
+    every other test skips with the same pointer."""
     _, error = readiness
     if error is not None:
-        pytest.fail(f"target {target.base_url} is not ready: {error}", pytrace=False)
+        config = request.config
+        if config.stash[FAILS_IF_NOT_READY] is None:
+            config.stash[FAILS_IF_NOT_READY] = request.node.nodeid
+            pytest.fail(f"target not ready: {IN_THE_REPORT}", pytrace=False)
+        pytest.skip(f"target not ready: {IN_THE_REPORT}")
     return target
 
 
@@ -147,6 +215,18 @@ def ready_target(readiness, target) -> Target:
 def report(request):
     """report(line): a line in the smoke report at the end of the run (timings, diagnoses)."""
     return lambda line: report_line(request.config, line)
+
+
+@pytest.fixture
+def report_finding(request):
+    """report_finding(line): a line at the top of the smoke report, in red (a security finding)."""
+    return lambda line: add_finding(request.config, line)
+
+
+@pytest.fixture
+def progress(request):
+    """progress(what): a callback that shows a wait's progress lines in the terminal (see ProgressLine)."""
+    return lambda what: progress_line(request.config, what)
 
 
 @pytest.fixture
@@ -162,13 +242,46 @@ def record_timeline(request):
     return record
 
 
+@pytest.fixture(scope="session")
+def ledger(pytestconfig):
+    """The items this run creates, and whether tasks disagreed; the smoke report lists what is left."""
+    books = Ledger(new_run_id())
+    yield books
+    if not books.items:
+        return
+    left = books.left_behind()
+    if not left:
+        report_line(pytestconfig, f"data: the {len(books.items)} item(s) this run created are deleted, each "
+                                  f"confirmed by its marker [smoke {books.run_id} ...]")
+        return
+    why = f"tasks disagree ({books.noticed_in})" if books.disagreement else "their DELETE did not succeed"
+    add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
+                              f"{why}. Delete them by the marker in their title, in each database: through the load "
+                              "balancer the URL can reach another task's item with the same id.")
+    for item in left:
+        add_finding(pytestconfig, f"  {item.url}  marker {item.marker}")
+
+
 @pytest.fixture
-def todos(ready_target):
-    """A client for the API; the items it creates are deleted afterwards, also when the test fails."""
-    client = TodoClient(smoke_http.session(ready_target.base_url, retry_reads=True), ready_target.base_url)
+def api(ready_target):
+    """A read-only client for the API (it creates nothing)."""
+    return ApiClient(smoke_http.session(ready_target.base_url, retry_reads=True), ready_target.base_url)
+
+
+@pytest.fixture
+def todos(request, ready_target, ledger):
+    """A client that creates items and deletes them afterwards (also when the test fails), by the safe rule
+    in smoke/todos.py; once tasks disagreed, tests that would create items skip instead."""
+    if ledger.disagreement is not None:
+        pytest.skip(f"tasks disagree: the evidence is in the failure of {ledger.noticed_in}; "
+                    "the suite creates and deletes nothing more")
+    client = TodoClient(smoke_http.session(ready_target.base_url, retry_reads=True), ready_target.base_url,
+                        ledger, where=request.node.nodeid)
     yield client
     left = client.clean_up()
-    assert not left, f"could not delete the items the test created: {left}"
+    if left and ledger.disagreement is None:
+        pytest.fail("could not delete the items the test created (the smoke report lists them): "
+                    + ", ".join(f"{item.url} {item.marker}" for item in left), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 It answers like an ALB in front of the service: 503 until a target "registers" (after a delay), then
 the todobackend API with a real SQLite database. Fault modes reproduce what the suite must diagnose:
-a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that never ran (500 on /todos),
-tasks that do not share a database, and the HTTP-to-HTTPS redirect. Bound to 127.0.0.1 only.
+a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that
+never ran (500 on /todos), tasks that do not share a database (a `router` picks each request's task), the
+HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown paths (`debug=True`). Bound to 127.0.0.1 only.
 
 Run it by hand with `python -m tests.integration.standin --port 8000 --delay 5`.
 """
@@ -27,6 +28,21 @@ STATIC_FILES = {
 
 _ITEM = re.compile(r"^/todos/(\d+)$")
 _FIELDS = ("title", "completed", "order")
+
+# Written for the stand-in: the parts of Django's technical 404 page (DEBUG = True) that give it away.
+_DEBUG_404 = """<!DOCTYPE html>
+<html lang="en"><head><title>Page not found at /{path}</title></head>
+<body>
+<div id="summary"><h1>Page not found <span>(404)</span></h1>
+<table><tr><th>Request Method:</th><td>{method}</td></tr><tr><th>Request URL:</th><td>{url}</td></tr></table></div>
+<div id="info"><p>Using the URLconf defined in <code>todobackend.urls</code>,
+Django tried these URL patterns, in this order:</p>
+<ol><li>todos</li><li>todos/&lt;int:pk&gt;</li><li>^static/(?P&lt;path&gt;.*)$</li></ol>
+<p>The current path, <code>{path}</code>, didn't match any of these.</p></div>
+<div id="explanation"><p>You're seeing this error because you have <code>DEBUG = True</code> in
+your Django settings file.</p></div>
+</body></html>
+"""
 
 
 def _alb_page(status: int, reason: str) -> bytes:
@@ -107,14 +123,18 @@ class StandIn:
     """The load balancer and its targets. Change `mode`, `register()` or `deregister()` while it runs."""
 
     def __init__(self, register_delay=1.0, mode=HEALTHY, tasks=2, shared_database=True,
-                 migrated=True, gateway_timeout=0.3, port=0):
+                 migrated=True, gateway_timeout=0.3, port=0, debug=False, router=None):
+        """`router(method, path, number)` picks the task (index) for the `number`th request, from 1;
+        round-robin by default, like the ALB. `debug`: unknown paths get Django's DEBUG = True page."""
         self.mode = mode
+        self.debug = debug
+        self._router = router or (lambda method, path, number: number % len(self.databases))
         self.gateway_timeout = gateway_timeout
         self.registered_at = None
         self._register_delay = register_delay
         shared = TodoDatabase(migrated)
         self.databases = [shared if shared_database else TodoDatabase(migrated) for _ in range(tasks)]
-        self._next_task = 0
+        self._requests = 0
         self.connections = set()  # (host, port) of every client connection, to tell fresh ones from reused
         self._task_lock = threading.Lock()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
@@ -158,11 +178,11 @@ class StandIn:
     def registered(self) -> bool:
         return self.registered_at is not None and time.monotonic() >= self.registered_at
 
-    def next_database(self) -> TodoDatabase:
-        """Round-robin over the tasks, like the ALB does for every request."""
+    def next_database(self, method="GET", path="/") -> TodoDatabase:
+        """The database of the task this request reaches (the router's choice)."""
         with self._task_lock:
-            self._next_task = (self._next_task + 1) % len(self.databases)
-            return self.databases[self._next_task]
+            self._requests += 1
+            return self.databases[self._router(method, path, self._requests)]
 
 
 def _handler_for(standin: StandIn):
@@ -217,7 +237,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if standin.mode == TRUNCATING:
             return self._truncated()
         try:
-            self._application(method, urlsplit(self.path).path, body, standin.next_database())
+            path = urlsplit(self.path).path
+            self._application(method, path, body, standin.next_database(method, path))
         except sqlite3.OperationalError as error:  # e.g. "no such table": migrations never ran
             self._send(500, f"<h1>Server Error (500)</h1><!-- {error} -->".encode(), "text/html")
 
@@ -233,6 +254,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "DELETE": lambda: self._deleted(db.delete()),
             })
         match = _ITEM.match(path)
+        if not match and self.standin.debug:
+            page = _DEBUG_404.format(method=method, path=path.lstrip("/"), url=self._link(path))
+            return self._send(404, page.encode(), "text/html; charset=utf-8")
         if not match:
             return self._send(404, b"<h1>Not Found</h1>", "text/html")
         item_id = int(match.group(1))
@@ -309,8 +333,9 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=5.0, help="seconds until a target registers")
     parser.add_argument("--mode", choices=(HEALTHY, CRASHING, SLOW, TRUNCATING, REDIRECTING), default=HEALTHY)
+    parser.add_argument("--debug", action="store_true", help="unknown paths get Django's DEBUG = True page")
     args = parser.parse_args(argv)
-    with StandIn(register_delay=args.delay, mode=args.mode, port=args.port) as standin:
+    with StandIn(register_delay=args.delay, mode=args.mode, port=args.port, debug=args.debug) as standin:
         print(f"stand-in at {standin.url} ({args.mode}, registers after {args.delay} s); Ctrl-C stops it")
         try:
             threading.Event().wait()

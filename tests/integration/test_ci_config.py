@@ -59,6 +59,8 @@ def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     tox.read(ROOT / "tox.ini")
     assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "unit", "integration"]
     assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
+    # The stand-in only when asked for: `tox -e smoke` without a target is a usage error.
+    assert tox["testenv:integration"]["commands"].strip() == "pytest tests/integration --standin {posargs}"
 
 
 def test_taskcat_config_holds_no_account_specific_parameters():

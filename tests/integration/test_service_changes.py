@@ -5,15 +5,16 @@ from tests.integration.smoke.probe import Probe
 
 
 def test_scaled_to_zero_answers_503_then_recovers(ecs_service, ready_target, settings, record_timeline,
-                                                  pytestconfig):
+                                                  pytestconfig, progress):
     ecs, cluster, service = ecs_service
     http = smoke_http.session(ready_target.base_url)
     down, back = scale_to_zero_and_back(ecs, cluster, service, http, ready_target.base_url + "/",
-                                        consecutive=pytestconfig.getoption("consecutive"), **settings)
+                                        consecutive=pytestconfig.getoption("consecutive"),
+                                        progress=progress(f"{service} scaled to 0, then back"), **settings)
     record_timeline("scale to zero", down)
     record_timeline("restored", back.timeline)
-    assert down.samples[-1].status == 503
-    assert back.timeline.samples[-1].status == 200
+    assert down.samples[-1].status == 503, f"scaled to 0, the load balancer never answered 503: {down.summary()}"
+    assert back.timeline.samples[-1].status == 200, f"restored, / did not answer 200: {back.timeline.summary()}"
 
 
 def test_forced_deployment_has_no_failed_requests(ecs_service, ready_target, settings, record_timeline):

@@ -17,6 +17,7 @@ from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import (DeploymentFailed, rolling_deploy, running_count,
                                              scale_to_zero_and_back)
 from tests.integration.smoke.probe import Probe
+from tests.integration.smoke.progress import ProgressLine
 from tests.integration.smoke.readiness import NotReady
 from tests.integration.standin import CRASHING, HEALTHY, TRUNCATING, StandIn
 
@@ -113,7 +114,9 @@ def scale(ecs, standin, **overrides):
 
 def test_scale_to_zero_sees_503_and_recovers_after_restoring_the_count(local, record_timeline):
     ecs = FakeEcs(local, desired=2)
-    down, back = scale(ecs, local)
+    lines = []
+    down, back = scale(ecs, local, progress=ProgressLine(lines.append, "scaling", every=60))
+    assert [line.rsplit(" - ", 1)[1] for line in lines] == ["503 x1", back.timeline.samples[0].label + " x1"]
     record_timeline("scale to zero (fake ECS)", down)
     assert down.samples[-1].label == "503"
     # Restored means the configured number of 200s in a row, and ECS calling the service stable.

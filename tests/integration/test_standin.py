@@ -102,3 +102,26 @@ def test_tasks_with_separate_databases_disagree_on_an_item():
 
 def test_the_stand_in_listens_on_loopback_only(api):
     assert api.standin.url.startswith("http://127.0.0.1:")
+
+
+def test_debug_mode_answers_unknown_paths_with_djangos_debug_page_and_the_api_as_usual():
+    with StandIn(register_delay=0, debug=True) as standin:
+        unknown = LOCAL.get(standin.url + "/nothing", timeout=5)
+        listed = LOCAL.get(standin.url + "/todos", timeout=5)
+    assert unknown.status_code == 404 and "<code>DEBUG = True</code>" in unknown.text
+    assert "Django tried these URL patterns" in unknown.text and "<code>nothing</code>" in unknown.text
+    assert listed.status_code == 200 and listed.json() == []
+
+
+def test_a_router_sends_each_request_to_the_task_it_picks():
+    picked = []
+
+    def router(method, path, number):
+        picked.append((method, path, number))
+        return 1 if method == "POST" else 0
+
+    with StandIn(register_delay=0, tasks=2, shared_database=False, router=router) as standin:
+        location = LOCAL.post(standin.url + "/todos", json={"title": "x"}, timeout=5).headers["Location"]
+        assert LOCAL.get(location, timeout=5).status_code == 404  # task 0 has no item
+    assert [row[1] for row in standin.databases[1].all()] == ["x"] and standin.databases[0].all() == []
+    assert picked == [("POST", "/todos", 1), ("GET", "/todos/1", 2)]

@@ -6,8 +6,6 @@ here can reach AWS.
 import os
 import pathlib
 import socket
-import subprocess
-import sys
 
 import boto3
 import pytest
@@ -16,6 +14,7 @@ from botocore.stub import Stubber
 
 from tests.integration.smoke.target import Target, TargetError, choose, from_stack, from_url
 
+pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.selftest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -157,7 +156,8 @@ def test_bad_urls_are_refused(url, message):
 
 
 def test_choice_of_target():
-    assert choose(None, None, None, None) is None  # the stand-in
+    assert choose(None, None, None, None) is None  # none named: a usage error when a test needs one
+    assert choose(None, "http://env.example", None, None, standin=True) is None  # --standin is explicit
     assert choose(None, "http://env.example", None, None).source == "PUBLIC_URL"
     assert choose("http://opt.example", "http://env.example", None, None).base_url == "http://opt.example"
     stack_target = choose(None, "http://env.example", "todobackend", None, stubbed(stack(OUTPUTS)))
@@ -166,26 +166,28 @@ def test_choice_of_target():
         choose("http://opt.example", None, "todobackend", None)
     with pytest.raises(TargetError, match="--region only applies with --stack-name"):
         choose(None, None, None, "eu-west-1")
+    with pytest.raises(TargetError, match="--standin tests the local stand-in"):
+        choose(None, None, "todobackend", None, standin=True)
 
 
-def run_pytest(*args, env=None):
-    command = [sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+def run_suite(pytester, *args):
+    """The suite in-process, as a user starts it: the usage errors come before any test runs."""
+    return pytester.runpytest_inprocess(str(ROOT / "tests/integration"), "-p", "no:cacheprovider", *args)
 
 
-def test_a_bad_url_stops_pytest_with_a_usage_error():
-    run = run_pytest("--public-url", "ftp://alb.example")
-    assert run.returncode == pytest.ExitCode.USAGE_ERROR
-    assert "ERROR: smoke target: --public-url: 'ftp://alb.example' is not an http" in run.stderr
+def test_a_bad_url_stops_pytest_with_a_usage_error(pytester):
+    run = run_suite(pytester, "--public-url", "ftp://alb.example")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: smoke target: --public-url: 'ftp://alb.example' is not an http" in run.stderr.str()
 
 
-def test_a_stack_that_cannot_be_read_stops_pytest_with_a_usage_error(monkeypatch):
-    # The child inherits no_aws_endpoints' AWS_ENDPOINT_URL; checked here first, so it cannot
+def test_a_stack_that_cannot_be_read_stops_pytest_with_a_usage_error(monkeypatch, pytester):
+    # The run uses no_aws_endpoints' AWS_ENDPOINT_URL; checked here first, so it cannot
     # reach AWS even if the variable were ever ignored.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     endpoint = boto3.Session().client("cloudformation", region_name="eu-west-1").meta.endpoint_url
     assert endpoint == os.environ["AWS_ENDPOINT_URL"]
-    run = run_pytest("--stack-name", "todobackend", "--region", "eu-west-1")
-    assert run.returncode == pytest.ExitCode.USAGE_ERROR
-    assert "ERROR: smoke target: cannot reach CloudFormation in eu-west-1" in run.stderr
+    run = run_suite(pytester, "--stack-name", "todobackend", "--region", "eu-west-1")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    assert "ERROR: smoke target: cannot reach CloudFormation in eu-west-1" in run.stderr.str()

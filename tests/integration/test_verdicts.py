@@ -1,11 +1,14 @@
 """The suite's own verdicts, each proved against a local stand-in that behaves that way."""
 import socket
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from tests.integration.smoke import http as smoke_http
+from tests.integration.smoke.progress import ProgressLine
 from tests.integration.smoke.readiness import NotReady, timing_problems, wait_for_status, wait_until_ready
+from tests.integration.smoke.timeline import Timeline
 from tests.integration.standin import CRASHING, REDIRECTING, SLOW, TRUNCATING, StandIn
 
 pytestmark = pytest.mark.selftest
@@ -161,7 +164,21 @@ def test_wait_for_status_returns_once_the_status_appears_and_times_out_otherwise
 
 def test_timing_options_that_would_make_the_wait_meaningless_are_refused():
     assert timing_problems(deadline=300, interval=None, consecutive=3, timeout=10) == []
-    assert timing_problems(deadline=0, interval=-1, consecutive=0, timeout=10) == [
+    assert timing_problems(deadline=0, interval=-1, consecutive=0, timeout=10, progress_every=-5) == [
         "--ready-timeout must be a positive number of seconds, not 0",
         "--poll-interval must be a positive number of seconds, not -1",
-        "--consecutive must be at least 1, not 0"]
+        "--consecutive must be at least 1, not 0",
+        "--progress-every must be 0 (a line per poll) or more seconds, not -5"]
+
+
+def test_progress_lines_come_at_the_first_answer_then_every_few_seconds_of_the_wait():
+    """A minute of 503s polled every second, on a fake clock: seven lines, not sixty-one."""
+    clock = [0.0]
+    always_503 = SimpleNamespace(get=lambda url, **kwargs: SimpleNamespace(status_code=503, close=lambda: None))
+    lines = []
+    with pytest.raises(NotReady):
+        wait_until_ready(always_503, "http://alb.example/", deadline=60, interval=1, consecutive=3, timeout=1,
+                         timeline=Timeline(clock=lambda: clock[0]),
+                         sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds),
+                         progress=ProgressLine(lines.append, "waiting", every=10))
+    assert lines == [f"waiting: {n * 10} s of 60 s - 503 x{n * 10 + 1}" for n in range(7)]

@@ -33,22 +33,24 @@ def _wait_stable(ecs, cluster, service, delay, attempts):
 
 
 def scale_to_zero_and_back(ecs, cluster, service, http, url, *, deadline, interval, timeout, consecutive,
-                           waiter_delay=15, waiter_attempts=40) -> tuple[Timeline, Readiness]:
+                           waiter_delay=15, waiter_attempts=40, progress=None) -> tuple[Timeline, Readiness]:
     """Scale to 0 and wait for the ALB's 503; always restore the desired count; wait until ready again.
 
     Ready again means `consecutive` 200s (every load balancer node routes to a target) and ECS
     reporting the service stable, so the tests that follow meet the service as they found it.
+    `progress(timeline, deadline)` follows both waits (a ProgressLine).
     """
     original = _service(ecs, cluster, service)["desiredCount"]
     if original == 0:
         raise ValueError(f"service {service} already runs 0 tasks: nothing to scale down and restore")
     try:
         ecs.update_service(cluster=cluster, service=service, desiredCount=0)
-        down = wait_for_status(http, url, 503, deadline=deadline, interval=interval, timeout=timeout)
+        down = wait_for_status(http, url, 503, deadline=deadline, interval=interval, timeout=timeout,
+                               progress=progress)
     finally:
         ecs.update_service(cluster=cluster, service=service, desiredCount=original)
     back = wait_until_ready(http, url, deadline=deadline, interval=interval, consecutive=consecutive,
-                            timeout=timeout)
+                            timeout=timeout, progress=progress)
     _wait_stable(ecs, cluster, service, waiter_delay, waiter_attempts)
     return down, back
 

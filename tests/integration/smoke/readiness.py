@@ -30,6 +30,10 @@ DIAGNOSES = {
 }
 
 
+# Where the suite shows a NotReady diagnosis: once, so failures and skips point there.
+IN_THE_REPORT = "see NOT READY at the top of the smoke report"
+
+
 class NotReady(AssertionError):
     def __init__(self, diagnosis: str, timeline: Timeline):
         super().__init__(f"{diagnosis}\n  status timeline: {timeline.summary()}")
@@ -48,7 +52,7 @@ class Readiness:
         return self.first_ok - self.timeline.started
 
 
-def timing_problems(*, deadline, interval, consecutive, timeout) -> list[str]:
+def timing_problems(*, deadline, interval, consecutive, timeout, progress_every=0.0) -> list[str]:
     """Option values that would make a wait meaningless or endless."""
     problems = [f"{name} must be a positive number of seconds, not {value:g}"
                 for name, value in (("--ready-timeout", deadline), ("--poll-interval", interval),
@@ -56,6 +60,8 @@ def timing_problems(*, deadline, interval, consecutive, timeout) -> list[str]:
                 if value is not None and value <= 0]
     if consecutive < 1:
         problems.append(f"--consecutive must be at least 1, not {consecutive}")
+    if progress_every < 0:
+        problems.append(f"--progress-every must be 0 (a line per poll) or more seconds, not {progress_every:g}")
     return problems
 
 
@@ -80,11 +86,14 @@ def _deadline_diagnosis(timeline: Timeline, url: str, deadline: float, consecuti
             "(ECS service events and target health say why)")
 
 
-def _polls(http, url, interval, timeout, timeline, sleep):
-    """One sample per `interval` s, however long each request took."""
+def _polls(http, url, interval, timeout, timeline, sleep, progress, deadline):
+    """One sample per `interval` s, however long each request took; `progress(timeline, deadline)` after each."""
     while True:
         sent = timeline.now()
-        yield poll(http, url, timeout, timeline)
+        sample = poll(http, url, timeout, timeline)
+        if progress is not None:
+            progress(timeline, deadline)
+        yield sample
         sleep(max(0.0, sent + interval - timeline.now()))
 
 
@@ -93,11 +102,14 @@ def _elapsed(timeline: Timeline) -> float:
 
 
 def wait_until_ready(http, url: str, *, deadline: float, interval: float, consecutive: int,
-                     timeout: float, timeline: Timeline = None, sleep=time.sleep) -> Readiness:
-    """Poll `url` every `interval` s until `consecutive` 200s in a row; raise NotReady otherwise."""
+                     timeout: float, timeline: Timeline = None, sleep=time.sleep, progress=None) -> Readiness:
+    """Poll `url` every `interval` s until `consecutive` 200s in a row; raise NotReady otherwise.
+
+    `deadline` bounds the whole wait, the `consecutive` 200s included.
+    """
     timeline = timeline or Timeline()
     first_ok, streak = None, 0
-    for sample in _polls(http, url, interval, timeout, timeline, sleep):
+    for sample in _polls(http, url, interval, timeout, timeline, sleep, progress, deadline):
         if sample.status == 200:
             first_ok = first_ok or timeline.now()
             streak += 1
@@ -112,10 +124,10 @@ def wait_until_ready(http, url: str, *, deadline: float, interval: float, consec
 
 
 def wait_for_status(http, url: str, status: int, *, deadline: float, interval: float, timeout: float,
-                    timeline: Timeline = None, sleep=time.sleep) -> Timeline:
+                    timeline: Timeline = None, sleep=time.sleep, progress=None) -> Timeline:
     """Poll `url` until it answers `status`; raise NotReady with the timeline after `deadline` s."""
     timeline = timeline or Timeline()
-    for sample in _polls(http, url, interval, timeout, timeline, sleep):
+    for sample in _polls(http, url, interval, timeout, timeline, sleep, progress, deadline):
         if sample.status == status:
             return timeline
         if _elapsed(timeline) >= deadline:

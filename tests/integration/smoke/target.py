@@ -10,6 +10,10 @@ class TargetError(Exception):
     """The target is misconfigured or cannot be looked up; the message says what to fix."""
 
 
+NO_TARGET = ("no target to test: give --stack-name NAME [--region R], --public-url URL, or set PUBLIC_URL "
+             "(--standin runs the suite against the local stand-in on 127.0.0.1, as tox -e integration does)")
+
+
 @dataclasses.dataclass(frozen=True)
 class Target:
     base_url: str
@@ -63,12 +67,19 @@ def from_stack(name: str, region: str | None, cloudformation=None) -> Target:
 
 
 def choose(public_url: str | None, env_url: str | None, stack_name: str | None, region: str | None,
-           cloudformation=None) -> Target | None:
-    """The target the options name; None means the local stand-in."""
+           cloudformation=None, standin: bool = False) -> Target | None:
+    """The target the options name; None means none was named (the local stand-in only with --standin).
+
+    --standin is explicit and beats PUBLIC_URL from the environment, but not an option naming a target.
+    """
     if public_url and stack_name:
         raise TargetError("give --public-url or --stack-name, not both")
+    if standin and (public_url or stack_name):
+        raise TargetError("--standin tests the local stand-in: give it without --public-url and --stack-name")
     if region and not stack_name:
         raise TargetError("--region only applies with --stack-name")
+    if standin:
+        return None
     if stack_name:
         return from_stack(stack_name, region, cloudformation)
     if public_url:

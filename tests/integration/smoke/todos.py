@@ -1,17 +1,107 @@
-"""A small client for the todobackend API that only ever deletes the items it created."""
+"""A client for the todobackend API that changes only the items it created, and proves they are its own.
+
+The safe rule (README, "What the suite does to your data"):
+
+1. Every item the suite creates carries a marker in its title: the run id and a random token. An answer is
+   about the suite's item only if its body carries that marker. An id proves nothing: tasks on separate
+   databases hand out the same ids, so /todos/2 can be the suite's item on one task and a user's on another.
+2. Before its first write (PATCH, PUT or DELETE) to an item, the suite reads it CONFIRM_READS times, each on a
+   fresh connection so the load balancer may pick another task each time; every answer must be 200 with the
+   marker. Every write is checked too: a PATCH or PUT must answer with the marker; a DELETE must answer 204
+   (a 404 is not "deleted": the task it reached does not have the item) and the item must then read 404.
+3. Any answer that disagrees (another item's body, a 404 for an item not deleted, the item still there after its
+   DELETE) means the tasks do not share one database. From then on the suite creates nothing and writes to no
+   item: the check fails with the evidence, and the items left behind are listed (URL and marker) for an operator.
+4. Never DELETE /todos (it empties the table); never follow a link to another host.
+
+What no client can promise through a load balancer: no read decides where the next request goes. An ALB picks
+a target for every request with its target group's routing algorithm (round_robin by default, or
+least_outstanding_requests or weighted_random: "Target groups for your Application Load Balancers", Routing
+algorithms), and a new connection may reach another load balancer node, one per Availability Zone ("How ELB
+works"). With stickiness on the target group, the session's cookie keeps every request on one task: the reads
+then cannot see a split, and the writes stay with them. If the databases are split and every confirming read
+reached the task holding the item, a write can still reach another task and change that task's item with the
+same id. The suite reports it when an answer shows it (a PATCH or PUT answering with another body, the item
+still there after a 204), but cannot undo it.
+"""
+import dataclasses
 import re
-import uuid
+import secrets
+import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 _ITEM_PATH = re.compile(r"^/todos/\d+$")
+CONFIRM_READS = 10  # two tasks picked at random: all ten on the item's own is a 1-in-1024 chance
+FRESH = {"Connection": "close"}  # the next request opens a new connection, which the load balancer routes anew
+SPLIT_HINT = ("the tasks behind the load balancer do not share one database: check every task's database "
+              "settings (MYSQL_HOST and MYSQL_DATABASE in the task definition)")
 
 
-class TodoClient:
+def _json(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class TasksDisagree(AssertionError):
+    """Answers about one item differ between tasks: the suite must write nothing more."""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def expect(response, status: int, meaning: str) -> None:
+    """Fail with what was asked, what came back and what it means, not a bare comparison of two numbers."""
+    __tracebackhide__ = True  # the failure points at the test's line
+    if response.status_code != status:
+        request = response.request
+        raise AssertionError(f"{request.method} {urlsplit(request.url).path} answered {response.status_code}, "
+                             f"expected {status}: {meaning}\n  body: {response.text[:200]!r}")
+
+
+@dataclasses.dataclass
+class Item:
+    url: str
+    marker: str
+    fields: dict            # title, completed, order as the suite last wrote them
+    deleted: bool = False
+    confirmed: bool = False  # read CONFIRM_READS times with its marker
+
+    def is_mine(self, body) -> bool:
+        return isinstance(body, dict) and self.marker in str(body.get("title"))
+
+
+class Ledger:
+    """Every item this run created, and the first evidence that tasks disagree: one per session."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        self.items: list[Item] = []
+        self.disagreement: str | None = None  # the first evidence, as shown in the failure
+        self.noticed_in: str | None = None    # the test that showed it
+
+    def marker(self) -> str:
+        return f"[smoke {self.run_id} {secrets.token_hex(4)}]"
+
+    def left_behind(self) -> list[Item]:
+        return [item for item in self.items if not item.deleted]
+
+    def disagree(self, evidence: str, where: str | None) -> TasksDisagree:
+        if self.disagreement is None:
+            self.disagreement, self.noticed_in = evidence, where
+        return TasksDisagree(f"tasks disagree - {evidence}: {SPLIT_HINT}. The suite writes nothing more; "
+                             "the smoke report lists the items it leaves behind.")
+
+
+class ApiClient:
+    """Reads through the load balancer; creates nothing."""
+
     def __init__(self, http, base_url: str):
         self.http, self.base_url = http, base_url
-        self.created: list[str] = []  # item URLs this client created and has not deleted yet
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url + "/", path.lstrip("/"))
@@ -27,27 +117,111 @@ class TodoClient:
             f"{link!r} points at another host than the target {self.base_url}")
         return self.url(parts.path)
 
-    def create(self, **fields):
-        fields.setdefault("title", f"smoke test {uuid.uuid4()}")
-        response = self.http.post(self.url("/todos"), json=fields, timeout=10)
-        if response.status_code == 201 and "Location" in response.headers:
-            self.created.append(self.on_target(response.headers["Location"]))
-        return response
 
-    def delete(self, item_url: str):
-        """DELETE one item. Refuses anything but /todos/<id>: DELETE /todos empties the whole table."""
-        if not _ITEM_PATH.match(urlsplit(item_url).path):
-            raise ValueError(f"refusing to DELETE {item_url!r}: the suite deletes single items only")
-        response = self.http.delete(self.on_target(item_url), timeout=10)
-        if response.status_code in (204, 404) and item_url in self.created:
-            self.created.remove(item_url)
-        return response
+class TodoClient(ApiClient):
+    """Creates items with markers and writes only to them, by the rule above."""
 
-    def clean_up(self) -> list[str]:
-        """Delete every item still recorded as created; returns what could not be deleted."""
-        for item_url in list(self.created):
+    def __init__(self, http, base_url: str, ledger: Ledger, where: str | None = None):
+        super().__init__(http, base_url)
+        self.ledger = ledger
+        self.where = where  # the test using the client, named when tasks disagree
+        self.mine: list[Item] = []  # created through this client
+
+    def _refuse_if_split(self) -> None:
+        if self.ledger.disagreement is not None:
+            raise TasksDisagree(f"tasks disagreed earlier ({self.ledger.noticed_in}): the suite writes nothing more")
+
+    def _disagree(self, evidence: str) -> TasksDisagree:
+        return self.ledger.disagree(evidence, self.where)
+
+    def create(self, label: str, **fields) -> Item:
+        """POST an item titled `label` plus a fresh marker; 201 with Location and the marker, or AssertionError."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
+        self._refuse_if_split()
+        marker = self.ledger.marker()
+        fields = {"title": f"{label} {marker}", **fields}
+        response = self.http.post(self.url("/todos"), json=fields, timeout=10, headers=FRESH)
+        expect(response, 201, "the API did not create the item")
+        assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
+        item = Item(self.on_target(response.headers["Location"]), marker,
+                    {"completed": False, "order": None, **fields})
+        self.ledger.items.append(item)
+        self.mine.append(item)
+        return item
+
+    def read(self, item: Item, attempt: str = "") -> dict:
+        """GET the item on a fresh connection: 200 with its marker, or TasksDisagree with the evidence."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
+        response = self.http.get(item.url, timeout=10, headers=FRESH)
+        body = _json(response)
+        where = f"GET {urlsplit(item.url).path}{attempt}"
+        if response.status_code == 404 and not item.deleted:
+            raise self._disagree(f"task answered 404 for an item the suite created and has not deleted "
+                                 f"({where}, the item titled {item.fields['title']!r})")
+        expect(response, 200, f"reading back the item the suite created ({item.marker})")
+        if not item.is_mine(body):
+            raise self._disagree(f"task answered with another item: {where} answered {response.text[:200]} "
+                                 f"instead of the item marked {item.marker}")
+        return body
+
+    def confirm(self, item: Item) -> None:
+        """Read the item CONFIRM_READS times; once per item, before its first write."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
+        if not item.confirmed:
+            for attempt in range(1, CONFIRM_READS + 1):
+                self.read(item, f" (read {attempt} of {CONFIRM_READS})")
+            item.confirmed = True
+
+    def update(self, item: Item, method: str, **fields) -> dict:
+        """PATCH or PUT the item; `title`, when given, is a label that keeps the marker."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
+        self._refuse_if_split()
+        self.confirm(item)
+        if "title" in fields:
+            fields["title"] = f"{fields['title']} {item.marker}"
+        response = self.http.request(method, item.url, json=fields, timeout=10, headers=FRESH)
+        expect(response, 200, f"the API did not accept a {method} of its own item")
+        if not item.is_mine(_json(response)):
+            raise self._disagree(f"{method} {urlsplit(item.url).path} reached another task and changed its item "
+                                 f"with the same id, which now reads {response.text[:200]}")
+        item.fields.update(fields)
+        return response.json()
+
+    def delete(self, item: Item) -> None:
+        """DELETE one item of this run, confirmed first; 204 and then 404, or an AssertionError saying why."""
+        __tracebackhide__ = True  # failures point at the test's line, with the evidence
+        if not _ITEM_PATH.match(urlsplit(item.url).path):
+            raise ValueError(f"refusing to DELETE {item.url!r}: the suite deletes single items only")
+        self._refuse_if_split()
+        self.confirm(item)
+        path = urlsplit(item.url).path
+        response = self.http.delete(item.url, timeout=10, headers=FRESH)
+        if response.status_code == 404:
+            raise self._disagree(f"DELETE {path} answered 404: the task it reached does not have the item "
+                                 f"marked {item.marker}, so it is not deleted")
+        expect(response, 204, "the API did not delete the suite's own item")
+        after = self.http.get(item.url, timeout=10, headers=FRESH)
+        if after.status_code == 200 and item.is_mine(_json(after)):
+            raise self._disagree(f"GET {path} after a DELETE that answered 204 still finds the item marked "
+                                 f"{item.marker}: the DELETE reached another task and deleted that task's item "
+                                 "with the same id")
+        item.deleted = True
+        if after.status_code == 200:
+            raise self._disagree(f"GET {path} after its DELETE answered with another item: {after.text[:200]}")
+        expect(after, 404, "the item the suite deleted can still be read")
+
+    def clean_up(self) -> list[Item]:
+        """Delete this client's items that are still there, unless tasks disagree; returns what is left.
+
+        Raises TasksDisagree if the clean-up itself is where the disagreement shows.
+        """
+        for item in [item for item in self.mine if not item.deleted]:
+            if self.ledger.disagreement is not None:
+                break
             try:
-                self.delete(item_url)
-            except requests.RequestException:
+                self.delete(item)
+            except TasksDisagree:
+                raise
+            except (requests.RequestException, AssertionError):
                 pass  # keep cleaning the rest; what is left is reported
-        return list(self.created)
+        return [item for item in self.mine if not item.deleted]

@@ -1,0 +1,28 @@
+"""Security: what a stranger sees through the public load balancer.
+
+A debug page fails the run by default: it shows the URL patterns, and on an error the settings, stack frames
+with their local variables and the request's headers, to anyone on the internet. A smoke suite is a deploy
+gate, so green must not mean "serving a debug page". To accept it on purpose (a throw-away dev stack),
+deselect the test: `-k "not debug_page"`.
+"""
+import secrets
+
+import pytest
+
+from tests.integration.smoke.security import debug_page_signs
+
+
+def test_an_unknown_path_shows_no_debug_page(api, report, report_finding):
+    path = f"/smoke-no-such-page-{secrets.token_hex(4)}"
+    # What a browser asks for: Django's debug pages are HTML.
+    response = api.http.get(api.url(path), timeout=10, headers={"Accept": "text/html"})
+    signs = debug_page_signs(response.text)
+    if not signs:
+        report(f"security: GET {path} answered {response.status_code} without a framework debug page")
+        return
+    report_finding(f"SECURITY: GET {path} answered {response.status_code} with a framework debug page "
+                            f"({'; '.join(signs)}) - it shows URL patterns, settings and stack traces to anyone "
+                            "who reaches the load balancer: set DEBUG = False in the settings the tasks run "
+                            "(DJANGO_SETTINGS_MODULE)")
+    pytest.fail(f"GET {path} answered a framework debug page ({signs[0]}): turn DEBUG off in the deployed settings "
+                "(the smoke report has the details)", pytrace=False)
