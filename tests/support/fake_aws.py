@@ -12,7 +12,9 @@ import hashlib
 import threading
 import time
 
-import boto3
+from boto3.session import Session
+import botocore.loaders
+import botocore.session
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
@@ -45,6 +47,9 @@ LEAKY_LOG_LINES = [
     "response sent to https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/x"
     f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={URL_SIGNATURE}",
 ]
+
+
+_LOADER = botocore.loaders.create_loader()
 
 
 def task_arn(task_id: str) -> str:
@@ -150,8 +155,10 @@ class World:
     # --- the fake AWS -----------------------------------------------------------------------------------
 
     def session(self):
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                aws_session_token="testing", region_name=REGION)
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _LOADER)  # service models parsed once per test run, not per client
+        session = Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                aws_session_token="testing", region_name=REGION, botocore_session=core)
         session.events.register("before-parameter-build", self._keep_params)
         session.events.register("before-call", self._answer)
         return session

@@ -86,7 +86,7 @@ class Reading:
         stopped = [task for task in found.get("stopped") or [] if not migrate or task["arn"] != migrate["arn"]]
 
         definitions = self.task_definitions([migrate, *stopped], service)
-        self.log_tails([migrate, *stopped], definitions)
+        self.log_tails(migrate, stopped, definitions)
         failed = _failures(events)
         return {
             "stack": {"name": name, "id": stack["StackId"], "status": stack["StackStatus"],
@@ -226,18 +226,21 @@ class Reading:
 
     # --- CloudWatch Logs --------------------------------------------------------------------------------
 
-    def log_tails(self, tasks, definitions):
-        """Fill container["log"] of every container that ran: stream <prefix>/<container>/<task id>.
+    def log_tails(self, migrate, stopped, definitions):
+        """Fill container["log"] of the migration's containers and of every other container that exited
+        non-zero (those that exited 0 say nothing about a failure): stream <prefix>/<container>/<task id>.
 
         ("Using the awslogs log driver", Amazon ECS Developer Guide: the stream name is
         prefix-name/container-name/ecs-task-id.)
         """
         wanted = {}
-        for task in filter(None, tasks):
+        for task in filter(None, [migrate, *stopped]):
             definition = definitions.get(task["definition"]) or {"containers": {}}
             for container in task["containers"]:
                 log = (definition["containers"].get(container["name"]) or {}).get("log")
-                if container.get("exit_code") is None or not log or not log["group"] or not log["prefix"]:
+                code = container.get("exit_code")
+                telling = code is not None and (task is migrate or code != 0)
+                if not telling or not log or not log["group"] or not log["prefix"]:
                     continue
                 stream = f"{log['prefix']}/{container['name']}/{task['id']}"
                 container["log"] = {"group": log["group"], "stream": stream, "lines": []}
