@@ -24,6 +24,7 @@ from tools.diagnosis import causes, readers, render  # noqa: E402
 from tools.diagnosis.aws import Clients, StackUnreadable  # noqa: E402
 
 OK, PROBLEMS, UNREADABLE = 0, 1, 2
+REPORT_NAME = "doctor-{stack}.txt"  # where the smoke suite and tools/taskcat_smoke.py save a diagnosis
 
 
 def parse(argv):

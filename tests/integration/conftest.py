@@ -10,6 +10,7 @@ import time
 import boto3
 import pytest
 
+from tests.integration.smoke import doctor_on_failure
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import running_count
 from tests.integration.smoke.readiness import NotReady, timing_problems, wait_until_ready
@@ -63,6 +64,7 @@ def pytest_configure(config):
                                consecutive=get("consecutive"), timeout=get("request_timeout"))
     if problems:
         raise pytest.UsageError("smoke options: " + "; ".join(problems))
+    doctor_on_failure.register(config)
 
 
 @pytest.hookimpl(wrapper=True)

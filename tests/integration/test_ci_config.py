@@ -1,11 +1,12 @@
 """The CI workflow and taskcat config keep the promises README makes about them."""
 import configparser
+import fnmatch
 import pathlib
 
 import pytest
 import yaml
 
-from tools import taskcat_smoke
+from tools import doctor, taskcat_smoke
 
 pytestmark = pytest.mark.selftest
 
@@ -44,6 +45,17 @@ def test_the_clean_up_deletes_only_this_runs_stacks_and_waits_for_each():
     assert "list-stacks" not in cleanup and "starts_with" not in cleanup  # no account-wide prefix match
     assert "aws cloudformation wait stack-delete-complete" in cleanup
     assert 'exit "$failed"' in cleanup  # a stack that will not delete fails the job
+
+
+def test_the_live_job_keeps_the_doctors_diagnosis_of_a_failed_stack():
+    """tools/taskcat_smoke.py saves it under reports/ before deleting the stack; the job uploads it whatever happened."""
+    saved = f"{taskcat_smoke.REPORTS}/{doctor.REPORT_NAME.format(stack='tCaT-todobackend-aws-default-1a2b')}"
+    uploads = [step for step in steps("live") if step.get("uses", "").startswith("actions/upload-artifact@")
+               and fnmatch.fnmatch(saved, step["with"]["path"])]
+    assert [step["with"]["name"] for step in uploads] == ["doctor-reports"]
+    assert uploads[0]["if"] == "always()"
+    run = next(i for i, step in enumerate(steps("live")) if "taskcat-smoke" in step.get("run", ""))
+    assert steps("live").index(uploads[0]) > run
 
 
 def test_the_live_job_documents_what_the_account_needs():

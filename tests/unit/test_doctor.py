@@ -6,11 +6,14 @@ shows as evidence, and that no secret the World holds (environment values, a pre
 signature, a password and a secret key in log lines) is printed, in text and in JSON.
 """
 import json
+import pathlib
 
 import pytest
 
 from tests.support import fake_aws as aws
 from tools import doctor
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def report(world, output_format="text"):
@@ -65,25 +68,43 @@ def test_a_healthy_stack_exits_0_with_an_ok_verdict(world):
     assert text.splitlines()[-1].startswith("read in ")
 
 
-def test_migration_exiting_non_zero_shows_its_log_tail(world):
-    number = 7
-    arn = world.add_task(number, aws.MIGRATE_DEFINITION, [("migrate", 1, None)], started_by=aws.MIGRATE_STARTED_BY,
-                         stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+MIGRATION_TASK = 7
+
+
+def migration_exits_1(world):
+    """The scenario README.md's sample report comes from: the migration cannot reach the database."""
+    arn = world.add_task(MIGRATION_TASK, aws.MIGRATE_DEFINITION, [("migrate", 1, None)],
+                         started_by=aws.MIGRATE_STARTED_BY, stop_code="EssentialContainerExited",
+                         stopped_reason="Essential container in task exited",
                          log_lines=[*aws.LEAKY_LOG_LINES, "django.db.utils.OperationalError: (2003, \"Can't connect to "
                                     "MySQL server on 'todobackend.abc.us-east-1.rds.amazonaws.com' (110)\")"])
     failed_update(world, "MigrateTask", "AWS::CloudFormation::CustomResource",
                   f"Received response status [FAILED] from custom resource. Message returned: container 'migrate' "
                   f"exited with code 1 (task {arn}; stopped: Essential container in task exited)")
+
+
+def test_migration_exiting_non_zero_shows_its_log_tail(world):
+    migration_exits_1(world)
     code, text = both_formats(world)
     assert code == doctor.PROBLEMS
     assert verdict(text).startswith("PROBLEM: The database migration task exited non-zero [stack todobackend-dev "
                                     "(us-east-1): UPDATE_ROLLBACK_COMPLETE")
     # The first failure, not the cancellation cascade that followed it.
     assert "first failure: MigrateTask (AWS::CloudFormation::CustomResource) UPDATE_FAILED" in text
-    assert f"seen: migrate task {aws.task_id(number)} container 'migrate' exited with code 1" in text
-    assert f"log {aws.LOG_GROUP} docker/migrate/{aws.task_id(number)}, last 4 line(s):" in text
+    assert f"seen: migrate task {aws.task_id(MIGRATION_TASK)} container 'migrate' exited with code 1" in text
+    assert f"log {aws.LOG_GROUP} docker/migrate/{aws.task_id(MIGRATION_TASK)}, last 4 line(s):" in text
     assert "| django.db.utils.OperationalError: (2003, \"Can't connect to MySQL server" in text
     assert "| connecting to mysql://todobackend:<masked>@todobackend" in text
+
+
+def test_the_readme_sample_is_this_scenarios_report(world):
+    migration_exits_1(world)
+    _, text = report(world)
+    readme = (ROOT / "README.md").read_text()
+    sample = readme.split("<!-- doctor sample: begin -->\n```text\n")[1].split("```\n<!-- doctor sample: end -->")[0]
+    *body, timing = sample.splitlines()
+    assert body == text.splitlines()[:-1], "regenerate README.md's sample: python -m tests.unit.test_doctor"
+    assert timing.startswith("read in ")
 
 
 def test_an_image_that_cannot_be_pulled_comes_before_the_rollback_it_caused(world):
@@ -273,3 +294,9 @@ def test_a_read_that_is_refused_is_reported_and_the_rest_still_read(world, monke
     assert code == doctor.OK
     assert "not read: target health: AccessDeniedException: User is not authorized" in text
     assert "container instances: 1 registered" in text
+
+
+if __name__ == "__main__":  # print README.md's sample report
+    sample_world = aws.World()
+    migration_exits_1(sample_world)
+    print(report(sample_world)[1])
