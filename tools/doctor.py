@@ -35,22 +35,26 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
+def examine(stack_name: str, region: str | None = None, session: boto3.Session | None = None):
+    """(evidence, findings most likely first, seconds taken, AWS calls made); raises StackUnreadable."""
+    started = time.monotonic()
+    try:
+        clients = Clients(session or boto3.Session(region_name=region))
+    except botocore.exceptions.BotoCoreError as error:  # e.g. a profile that does not exist
+        raise StackUnreadable(f"cannot use the AWS configuration: {error}") from None
+    evidence = readers.read(clients, stack_name)
+    return evidence, causes.diagnose(evidence), time.monotonic() - started, clients.calls
+
+
 def diagnose(stack_name: str, region: str | None = None, output_format: str = "text",
              session: boto3.Session | None = None) -> tuple[int, str]:
     """(exit code, report); the report of an unreadable stack is its one-line reason."""
-    started = time.monotonic()
     try:
-        session = session or boto3.Session(region_name=region)
-        clients = Clients(session)
-        evidence = readers.read(clients, stack_name)
+        evidence, findings, seconds, calls = examine(stack_name, region, session)
     except StackUnreadable as error:
         return UNREADABLE, f"doctor: {error}"
-    except botocore.exceptions.BotoCoreError as error:  # e.g. a profile that does not exist
-        return UNREADABLE, f"doctor: cannot use the AWS configuration: {error}"
-    findings = causes.diagnose(evidence)
     write = render.as_json if output_format == "json" else render.as_text
-    report = write(evidence, findings, time.monotonic() - started, clients.calls)
-    return (PROBLEMS if findings else OK), report
+    return (PROBLEMS if findings else OK), write(evidence, findings, seconds, calls)
 
 
 def main(argv=None) -> int:

@@ -80,6 +80,13 @@ def test_no_region_is_one_line_and_exit_2(monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("doctor: no AWS region: pass --region")
 
 
+def test_an_unknown_profile_is_one_line_and_exit_2(monkeypatch, capsys):
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    assert doctor.main(["--stack-name", aws.STACK]) == doctor.UNREADABLE
+    assert capsys.readouterr().err == ("doctor: cannot use the AWS configuration: The config profile "
+                                       "(no-such-profile) could not be found\n")
+
+
 def test_an_unreachable_endpoint_is_one_line_without_traceback(closed_port):
     """The real command line, pointed by AWS_ENDPOINT_URL at a closed port on this machine."""
     env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}", "AWS_MAX_ATTEMPTS": "1",

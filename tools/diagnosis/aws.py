@@ -29,8 +29,6 @@ class Clients:
                 setattr(self, service, client)
         except botocore.exceptions.NoRegionError:
             raise StackUnreadable("no AWS region: pass --region or set AWS_DEFAULT_REGION / AWS_REGION") from None
-        except botocore.exceptions.BotoCoreError as error:
-            raise StackUnreadable(f"cannot use the AWS configuration: {error}") from None
 
     def _counted_call(self, **_):
         with self._lock:
