@@ -127,8 +127,8 @@ class World:
             "group": group or f"service:{SERVICE_NAME}", "createdAt": T0 + datetime.timedelta(seconds=number),
             "stoppedAt": T0 + datetime.timedelta(seconds=number + 30), "stopCode": stop_code,
             "stoppedReason": stopped_reason,
-            "overrides": {"containerOverrides": [{"name": containers[0][0], "environment": [
-                {"name": "SECRET_FROM_OVERRIDE", "value": ENV_SECRET}]}]},
+            "overrides": {"containerOverrides": [{"name": name, "environment": [
+                {"name": "SECRET_FROM_OVERRIDE", "value": ENV_SECRET}]} for name, _, _ in containers]},
             "containers": [{"name": name, "exitCode": code, "reason": reason, "lastStatus": "STOPPED",
                             "taskArn": arn} for name, code, reason in containers],
         }

@@ -301,6 +301,40 @@ def test_a_read_that_is_refused_is_reported_and_the_rest_still_read(world, monke
     assert "container instances: 1 registered" in text
 
 
+
+def test_a_create_rolled_back_is_explained_from_its_events_alone(world):
+    """After a rollback the cluster and the service are gone: only the stack's events are left to read."""
+    world.operation("CREATE", [
+        ("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "CREATE_FAILED",
+         "Failed to receive 1 resource signal(s) within the specified duration"),
+        ("MigrateTask", "AWS::CloudFormation::CustomResource", "CREATE_FAILED", "Resource creation cancelled"),
+        ("ApplicationCluster", "AWS::ECS::Cluster", "DELETE_COMPLETE", None),
+        ("ApplicationService", "AWS::ECS::Service", "DELETE_COMPLETE", None),
+        ("ApplicationServiceTargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup", "DELETE_COMPLETE", None),
+        ("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "DELETE_COMPLETE", None),
+    ], "ROLLBACK_COMPLETE")
+    text = problem(world, "No container instance joined the cluster")
+    assert not {call for call, _ in world.calls} & {"ListTasks", "DescribeServices", "DescribeTargetHealth",
+                                                     "DescribeAutoScalingGroups"}
+    assert "stopped tasks: none" in text
+
+
+def test_a_stack_of_another_shape_reads_without_errors(world):
+    """No MigrateTask, no service, no load balancer: what is there is reported, nothing is invented."""
+    world.resources = {"Bucket": ("AWS::S3::Bucket", "my-bucket"), "Queue": ("AWS::SQS::Queue", "https://sqs/q")}
+    world.events = []
+    world.operation("CREATE", [("Bucket", "AWS::S3::Bucket", "CREATE_COMPLETE", None)], "CREATE_COMPLETE")
+    code, text = both_formats(world)
+    assert code == doctor.OK
+    assert verdict(text) == f"OK: nothing wrong found [stack {aws.STACK} (us-east-1): CREATE_COMPLETE; no service]"
+    assert "not read" not in text
+
+
+def test_a_task_without_reasons_or_containers_is_not_a_problem(world):
+    world.add_task(70, aws.APP_DEFINITION, [], stop_code="ServiceSchedulerInitiated")
+    assert report(world)[0] == doctor.OK
+
+
 if __name__ == "__main__":  # print README.md's sample report
     sample_world = aws.World()
     migration_exits_1(sample_world)

@@ -275,11 +275,10 @@ def _targets(evidence, found):
         if key:
             found.add(key, f"target {target['id']}:{target['port']} {target['state']}: {target['reason']}: "
                            f"{target.get('description') or ''}".rstrip(": "))
-    for event in (evidence.get("service") or {}).get("events", []):
-        for marker, key in EVENT_MARKERS.items():
-            if marker in event["message"] and not any(s.startswith("service event") for s in
-                                                      found.items.get(key, {}).get("seen", [])):
-                found.add(key, f"service event {event['at']}: {event['message']}")
+    for marker, key in EVENT_MARKERS.items():  # the latest service event that says so
+        event = next((e for e in (evidence.get("service") or {}).get("events", []) if marker in e["message"]), None)
+        if event:
+            found.add(key, f"service event {event['at']}: {event['message']}")
 
 
 def _circuit_breaker(evidence, found):

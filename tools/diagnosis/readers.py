@@ -230,8 +230,8 @@ class Reading:
         """Fill container["log"] of the migration's containers and of every other container that exited
         non-zero (those that exited 0 say nothing about a failure): stream <prefix>/<container>/<task id>.
 
-        ("Using the awslogs log driver", Amazon ECS Developer Guide: the stream name is
-        prefix-name/container-name/ecs-task-id.)
+        The stream name is prefix-name/container-name/ecs-task-id ("Send Amazon ECS logs to CloudWatch",
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html).
         """
         wanted = {}
         for task in filter(None, [migrate, *stopped]):
