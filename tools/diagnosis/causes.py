@@ -110,7 +110,7 @@ KNOWN = [
 ]
 RANK = {cause.key: rank for rank, cause in enumerate(KNOWN)}
 BY_KEY = {cause.key: cause for cause in KNOWN}
-FAILED_STACK = ("_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED")
+FAILED_STACK = ("_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
 SCHEDULER_STOPS = ("ServiceSchedulerInitiated", "UserInitiated", "SpotInterruption", "TerminationNotice")
 
 
