@@ -128,7 +128,9 @@ def test_an_image_that_cannot_be_pulled_comes_before_the_rollback_it_caused(worl
     assert verdict(text).endswith("; 1 more problem(s) below]")
     assert text.index("1. The container image cannot be pulled") < text.index(
         "2. The deployment circuit breaker stopped the deployment and rolled back")
-    assert f"seen: task {aws.task_id(22)} container 'todobackend': CannotPullContainerError" in text
+    # One reason seen in six containers takes one line.
+    assert (f"seen: task {aws.task_id(22)} container 'todobackend', task {aws.task_id(22)} container "
+            f"'collectstatic', task {aws.task_id(21)} container 'todobackend' and 3 more: {pull}") in text
     assert "doc:  CannotPull" in text and "task_cannot_pull_image.html" in text
     assert "FAILED after 3 failed task(s): ECS deployment circuit breaker: tasks failed to start." in text
 
@@ -158,7 +160,7 @@ def test_secrets_the_execution_role_cannot_read(world):
                        stop_code="TaskFailedToStart", stopped_reason=denied)
     world.service["runningCount"] = 0
     text = problem(world, "The task cannot read its secrets")
-    assert f"seen: task {aws.task_id(31)}: ResourceInitializationError" in text
+    assert f"seen: task {aws.task_id(31)}, task {aws.task_id(30)}: ResourceInitializationError" in text
     assert f"secret:db-AbCdEf from secrets manager: AccessDeniedException" in text  # the ARN stays readable
     assert "repost.aws/knowledge-center/ecs-unable-to-pull-secrets" in text
 

@@ -138,18 +138,28 @@ def diagnose(evidence: dict) -> list[dict]:
 
 
 class Findings:
+    SHOWN_PLACES = 3  # places named for one repeated reason; the rest are counted
+
     def __init__(self):
         self.items = {}
+        self.places = {}  # (cause, reason) -> where it was seen, so ten tasks with one reason take one line
 
-    def add(self, key, seen, logs=None, title=None):
+    def add(self, key, seen, logs=None, title=None, where=None):
         finding = self.items.setdefault(key, {"cause": key, "title": title or BY_KEY[key].title, "seen": [],
                                              "why": BY_KEY[key].why, "todo": BY_KEY[key].todo,
                                              "doc": BY_KEY[key].doc, "logs": []})
         if seen not in finding["seen"]:
             finding["seen"].append(seen)
+        if where:
+            self.places.setdefault((key, seen), []).append(where)
         finding["logs"] += [log for log in logs or [] if log not in finding["logs"]]
 
     def ordered(self):
+        for (key, seen), places in self.places.items():
+            shown = ", ".join(places[:self.SHOWN_PLACES])
+            more = f" and {len(places) - self.SHOWN_PLACES} more" if len(places) > self.SHOWN_PLACES else ""
+            seen_list = self.items[key]["seen"]
+            seen_list[seen_list.index(seen)] = f"{shown}{more}: {seen}"
         return sorted(self.items.values(), key=lambda finding: RANK[finding["cause"]])
 
 
@@ -184,18 +194,18 @@ def _task_stop(role, task, is_migrate, found):
         reason, code = container.get("reason") or "", container.get("exit_code")
         what = f"{where} container {container['name']!r}"
         if "CannotPullContainerError" in reason:
-            found.add("image-not-found", f"{what}: {reason}")
+            found.add("image-not-found", reason, where=what)
         elif "CannotCreateContainerError" in reason and "inimum memory" in reason:
-            found.add("memory-below-docker-minimum", f"{what}: {reason}")
+            found.add("memory-below-docker-minimum", reason, where=what)
         elif _secret_failure(reason):
-            found.add("secrets-unreadable", f"{what}: {reason}")
+            found.add("secrets-unreadable", reason, where=what)
         elif code not in (None, 0) and (is_migrate or task.get("stop_code") not in SCHEDULER_STOPS):
             log = container.get("log")
             found.add("migration-failed" if is_migrate else "container-exited",
                       f"{what} exited with code {code}" + (f" ({reason})" if reason else ""),
                       logs=[log] if log else None)
         elif reason:
-            found.add("unrecognised-task-stop", f"{what}: {reason}")
+            found.add("unrecognised-task-stop", reason, where=what)
         else:
             continue
         explained = True
@@ -203,11 +213,11 @@ def _task_stop(role, task, is_migrate, found):
     if explained:
         return
     if _secret_failure(stopped):
-        found.add("secrets-unreadable", f"{where}: {stopped}")
+        found.add("secrets-unreadable", stopped, where=where)
     elif "CannotPullContainerError" in stopped:
-        found.add("image-not-found", f"{where}: {stopped}")
+        found.add("image-not-found", stopped, where=where)
     elif task.get("stop_code") == "TaskFailedToStart":
-        found.add("unrecognised-task-stop", f"{where} ({task['stop_code']}): {stopped}")
+        found.add("unrecognised-task-stop", f"({task['stop_code']}) {stopped}", where=where)
 
 
 def _secret_failure(reason):
