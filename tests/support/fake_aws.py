@@ -69,8 +69,9 @@ class FakeError(Exception):
 class World:
     """The stack's state in API shapes; `session()` gives a boto3 session whose clients read it."""
 
-    def __init__(self, latency=0.0):
+    def __init__(self, latency=0.0, services=None):
         self.latency = latency            # seconds each call takes (benchmarks only; tests keep 0)
+        self.services = services          # endpoint prefixes answered here (None: all); others go on, e.g. to moto
         self.calls, self._lock = [], threading.Lock()
         self.in_flight = self.max_in_flight = 0
         self.stack = {"StackName": STACK, "StackId": STACK_ID, "CreationTime": T0, "StackStatus": "UPDATE_COMPLETE"}
@@ -168,6 +169,8 @@ class World:
         context["fake_params"] = copy.deepcopy(params)
 
     def _answer(self, model, context, **_):
+        if self.services is not None and model.service_model.endpoint_prefix not in self.services:
+            return None
         params = context["fake_params"]
         with self._lock:
             self.calls.append((model.name, params))

@@ -136,16 +136,18 @@ def test_an_image_that_cannot_be_pulled_comes_before_the_rollback_it_caused(worl
 
 
 def test_a_container_below_dockers_memory_minimum(world):
-    world.definitions[aws.MIGRATE_DEFINITION]["containerDefinitions"][0]["memoryReservation"] = 5
+    revision_4 = aws.MIGRATE_DEFINITION[:-1] + "4"
+    world.definitions[revision_4] = {**aws.migrate_definition(), "taskDefinitionArn": revision_4, "revision": 4}
+    world.definitions[revision_4]["containerDefinitions"][0]["memoryReservation"] = 5
     reason = "CannotCreateContainerError: Error response from daemon: Minimum memory reservation allowed is 6MB"
-    arn = world.add_task(8, aws.MIGRATE_DEFINITION, [("migrate", None, reason)], started_by=aws.MIGRATE_STARTED_BY,
+    arn = world.add_task(8, revision_4, [("migrate", None, reason)], started_by=aws.MIGRATE_STARTED_BY,
                          stop_code="TaskFailedToStart", stopped_reason="Essential container in task exited")
     failed_update(world, "MigrateTask", "AWS::CloudFormation::CustomResource",
                   f"Received response status [FAILED] from custom resource. Message returned: container 'migrate' has "
                   f"no exit code: {reason} (task {arn}; stopped: Essential container in task exited)")
     text = problem(world, "A container reserves less memory than Docker's minimum (6 MiB)")
     assert f"seen: migrate task {aws.task_id(8)} container 'migrate': {reason}" in text
-    assert "seen: task definition todobackend-migrate:3 container 'migrate': memory_reservation 5 MiB" in text
+    assert "seen: task definition todobackend-migrate:4 container 'migrate': memory_reservation 5 MiB" in text
     assert "migration task exited non-zero" not in text  # no exit code: it never ran
 
 

@@ -226,11 +226,15 @@ def _secret_failure(reason):
 
 
 def _definitions_below_minimum(evidence, found):
-    for definition in evidence["task_definitions"].values():
+    """Containers reserving under 6 MiB; one that ran anyway (an older Docker) is not what failed."""
+    migrate = (evidence.get("migrate") or {}).get("task")
+    ran = {(task["definition"], container["name"]) for task in [migrate, *evidence["stopped_tasks"]] if task
+           for container in task["containers"] if container.get("exit_code") is not None}
+    for arn, definition in evidence["task_definitions"].items():
         for name, container in definition["containers"].items():
             for setting in ("memory", "memory_reservation"):
                 value = container.get(setting)
-                if value is not None and value < DOCKER_MIN_MIB:
+                if value is not None and value < DOCKER_MIN_MIB and (arn, name) not in ran:
                     found.add("memory-below-docker-minimum",
                               f"task definition {definition['family']} container {name!r}: {setting} {value} MiB")
 
