@@ -73,6 +73,15 @@ def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
 
 
+def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:doctor"]
+    assert env["set_env"].strip() == ""  # not the fake credentials every other env gets
+    assert env["pass_env"].split() == ["AWS_*"]
+    assert env["commands"].strip() == "python tools/doctor.py {posargs}"
+
+
 def test_taskcat_config_holds_no_account_specific_parameters():
     config = yaml.safe_load((ROOT / ".taskcat.yml").read_text())
     parameters = config["tests"]["default"].get("parameters", {}) | config["project"].get("parameters", {})
