@@ -36,8 +36,8 @@ def test_a_failed_test_prints_and_saves_the_diagnosis_once(tmp_path):
         return 1, "PROBLEM: Health checks time out [stack todobackend-dev (eu-west-1): UPDATE_COMPLETE]\nread in 1.2 s"
 
     plugin, terminal = hook(tmp_path, diagnose), Terminal()
-    for failed in (False, True, True):
-        plugin.pytest_runtest_logreport(outcome(failed))
+    for failed, nodeid in ((False, "t.py::a"), (True, "t.py::b"), (True, "t.py::b"), (True, "t.py::c")):
+        plugin.pytest_runtest_logreport(outcome(failed, nodeid))
     plugin.pytest_terminal_summary(terminal)
     saved = tmp_path / "reports" / "doctor-todobackend-dev.txt"
     assert asked == [("todobackend-dev", "eu-west-1")]

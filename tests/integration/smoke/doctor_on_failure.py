@@ -20,11 +20,11 @@ def register(config) -> None:
 class DoctorOnFailure:
     def __init__(self, stack_name, region, report_dir, diagnose=doctor.diagnose):
         self.stack_name, self.region, self.report_dir, self.diagnose = stack_name, region, report_dir, diagnose
-        self.failed = []
+        self.failed = set()  # node ids: a test failing in call and teardown counts once
 
     def pytest_runtest_logreport(self, report):
         if report.failed:
-            self.failed.append(report.nodeid)
+            self.failed.add(report.nodeid)
 
     def pytest_terminal_summary(self, terminalreporter):
         if not self.failed:
