@@ -73,10 +73,12 @@ class Reading:
         ecs_reads = {}
         if cluster:
             ecs_reads = dict(
-                migrate=("the migrate task", self.migrate_task, cluster, migrate_reason, stack["StackId"], migrate_id),
                 service=("the ECS service", self.service, cluster, _physical_of_type(live, "AWS::ECS::Service")),
                 stopped=("stopped tasks", self.stopped_tasks, cluster),
                 instances=("container instances", self.container_instances, cluster))
+        if cluster and migrate_id:
+            ecs_reads["migrate"] = ("the migrate task", self.migrate_task, cluster, migrate_reason, stack["StackId"],
+                                    migrate_id)
         found = self.together(
             **ecs_reads,
             targets=("target health", self.target_health, _physical_of_type(live, "AWS::ElasticLoadBalancingV2::TargetGroup")),
