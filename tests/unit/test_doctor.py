@@ -327,6 +327,18 @@ def test_a_create_rolled_back_is_explained_from_its_events_alone(world):
     assert "stopped tasks: none" in text
 
 
+def test_the_first_failure_is_found_pages_back(world):
+    """A create has well over 100 events: the first failure sits on a later page, before the cascade."""
+    world.operation("CREATE", [
+        ("ApplicationDatabase", "AWS::RDS::DBInstance", "CREATE_FAILED",
+         "Resource handler returned message: \"Cannot find version 8.4.99 for mysql\""),
+        *[(f"Resource{n}", "AWS::EC2::SecurityGroupIngress", "CREATE_FAILED", "Resource creation cancelled")
+          for n in range(150)]], "ROLLBACK_COMPLETE")
+    text = problem(world, "The stack failed for a reason the doctor does not know")
+    assert "first failure: ApplicationDatabase (AWS::RDS::DBInstance) CREATE_FAILED" in text
+    assert len([call for call, _ in world.calls if call == "DescribeStackEvents"]) == 2
+
+
 def test_a_stack_of_another_shape_reads_without_errors(world):
     """No MigrateTask, no service, no load balancer: what is there is reported, nothing is invented."""
     world.resources = {"Bucket": ("AWS::S3::Bucket", "my-bucket"), "Queue": ("AWS::SQS::Queue", "https://sqs/q")}
