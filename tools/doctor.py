@@ -22,6 +22,7 @@ import botocore.exceptions  # noqa: E402
 
 from tools.diagnosis import causes, readers, render  # noqa: E402
 from tools.diagnosis.aws import Clients, StackUnreadable  # noqa: E402
+from tools.diagnosis.masking import mask  # noqa: E402
 
 OK, PROBLEMS, UNREADABLE = 0, 1, 2
 REPORT_NAME = "doctor-{stack}.txt"  # where the smoke suite and tools/taskcat_smoke.py save a diagnosis
@@ -52,7 +53,7 @@ def diagnose(stack_name: str, region: str | None = None, output_format: str = "t
     try:
         evidence, findings, seconds, calls = examine(stack_name, region, session)
     except StackUnreadable as error:
-        return UNREADABLE, f"doctor: {error}"
+        return UNREADABLE, f"doctor: {mask(str(error))}"
     write = render.as_json if output_format == "json" else render.as_text
     return (PROBLEMS if findings else OK), write(evidence, findings, seconds, calls)
 
