@@ -5,7 +5,9 @@
 
 Options this script does not know (e.g. --passive-only, -x) go to the smoke suite, in order.
 Needs AWS credentials, tox on PATH (the suite runs in tox's `smoke` env) and .taskcat_overrides.yml with
-VpcId and ApplicationSubnets. Every stack is tagged smoke-run-id=ID, so a clean-up after a cancelled run
+VpcId and ApplicationSubnets. When a stack fails to create or the suite fails, tools/doctor.py diagnoses
+the stack before it is deleted (deletion destroys the evidence): printed, and saved as
+reports/doctor-<stack>.txt. Every stack is tagged smoke-run-id=ID, so a clean-up after a cancelled run
 can delete this run's stacks and nobody else's. The stacks are deleted however the run ends (taskcat's
 test object is a context manager that cleans up on exit), and the script waits for the deletion. Exits 1
 if a stack failed to deploy, the suite failed, or a stack was not deleted.
@@ -21,6 +23,10 @@ import uuid
 
 import yaml
 
+if __package__ in (None, ""):  # run as a script: make `tools` importable from the repository root
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from tools import doctor  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OVERRIDES = ".taskcat_overrides.yml"
 REQUIRED_OVERRIDES = ("VpcId", "ApplicationSubnets")
@@ -28,6 +34,11 @@ RUN_TAG = "smoke-run-id"
 # What this script changes on taskcat's CFNTest (0.9.58): it neither waits for deletion nor tags stacks
 # by default, and from_file() offers neither.
 CFNTEST_SETTINGS = ("dont_wait_for_delete", "_extra_tags")
+# The doctor runs in this interpreter (it needs boto3 only), as its own process: a crash in it cannot
+# stop the clean-up, and a hang is cut short.
+DOCTOR = [sys.executable, str(ROOT / "tools" / "doctor.py")]
+DOCTOR_TIMEOUT = 300
+REPORTS = "reports"
 
 
 def project_problems(root: pathlib.Path) -> list[str]:
@@ -96,12 +107,35 @@ def _where(stack) -> str:
 
 
 def smoke(stack, args) -> str | None:
-    """Run the suite against one deployed stack; a failure message, or None."""
+    """Run the suite against one deployed stack; a failure message, or None. A failed stack is diagnosed."""
     if stack.status != "CREATE_COMPLETE":
+        diagnose(stack, args.project_root)
         return f"{_where(stack)}: {stack.status} {stack.status_reason}"
     run = subprocess.run(smoke_command(args.tox, stack.name, stack.region.name, args.pytest_args),
                          cwd=args.project_root, check=False)
-    return f"{_where(stack)}: smoke suite exit code {run.returncode}" if run.returncode else None
+    if run.returncode:
+        diagnose(stack, args.project_root)
+        return f"{_where(stack)}: smoke suite exit code {run.returncode}"
+    return None
+
+
+def doctor_command(stack_name: str, region: str) -> list[str]:
+    return [*DOCTOR, "--stack-name", stack_name, "--region", region]
+
+
+def diagnose(stack, project_root: pathlib.Path) -> pathlib.Path:
+    """The doctor's report on a failed stack, printed and saved while the stack still exists."""
+    path = project_root / REPORTS / doctor.REPORT_NAME.format(stack=stack.name)
+    try:
+        run = subprocess.run(doctor_command(stack.name, stack.region.name), cwd=project_root, capture_output=True,
+                             text=True, timeout=DOCTOR_TIMEOUT, check=False)
+        report = (run.stdout + run.stderr).strip()
+    except subprocess.TimeoutExpired:
+        report = f"doctor: no diagnosis of {stack.name} within {DOCTOR_TIMEOUT} s"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(report + "\n")
+    print(f"diagnosis of {_where(stack)} (saved as {path}):\n{report}", file=sys.stderr, flush=True)
+    return path
 
 
 def not_deleted(stacks) -> list[str]:

@@ -12,6 +12,7 @@ import time
 import boto3
 import pytest
 
+from tests.integration.smoke import doctor_on_failure
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import running_count
 from tests.integration.smoke.progress import ProgressLine
@@ -80,6 +81,7 @@ def pytest_configure(config):
                                progress_every=get("progress_every"))
     if problems:
         raise pytest.UsageError("smoke options: " + "; ".join(problems))
+    doctor_on_failure.register(config)
 
 
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what they will

@@ -1,11 +1,12 @@
 """The CI workflow and taskcat config keep the promises README makes about them."""
 import configparser
+import fnmatch
 import pathlib
 
 import pytest
 import yaml
 
-from tools import taskcat_smoke
+from tools import doctor, taskcat_smoke
 
 pytestmark = pytest.mark.selftest
 
@@ -46,6 +47,17 @@ def test_the_clean_up_deletes_only_this_runs_stacks_and_waits_for_each():
     assert 'exit "$failed"' in cleanup  # a stack that will not delete fails the job
 
 
+def test_the_live_job_keeps_the_doctors_diagnosis_of_a_failed_stack():
+    """tools/taskcat_smoke.py saves it under reports/ before deleting the stack; the job uploads it whatever happened."""
+    saved = f"{taskcat_smoke.REPORTS}/{doctor.REPORT_NAME.format(stack='tCaT-todobackend-aws-default-1a2b')}"
+    uploads = [step for step in steps("live") if step.get("uses", "").startswith("actions/upload-artifact@")
+               and fnmatch.fnmatch(saved, step["with"]["path"])]
+    assert [step["with"]["name"] for step in uploads] == ["doctor-reports"]
+    assert uploads[0]["if"] == "always()"
+    run = next(i for i, step in enumerate(steps("live")) if "taskcat-smoke" in step.get("run", ""))
+    assert steps("live").index(uploads[0]) > run
+
+
 def test_the_live_job_documents_what_the_account_needs():
     header = (ROOT / ".github/workflows/ci.yml").read_text().split("\nname:")[0]
     assert "MaxSessionDuration must be at least 7200" in header
@@ -61,6 +73,15 @@ def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
     # The stand-in only when asked for: `tox -e smoke` without a target is a usage error.
     assert tox["testenv:integration"]["commands"].strip() == "pytest tests/integration --standin {posargs}"
+
+
+def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:doctor"]
+    assert env["set_env"].strip() == ""  # not the fake credentials every other env gets
+    assert env["pass_env"].split() == ["AWS_*"]
+    assert env["commands"].strip() == "python tools/doctor.py {posargs}"
 
 
 def test_taskcat_config_holds_no_account_specific_parameters():

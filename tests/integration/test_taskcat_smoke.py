@@ -70,9 +70,26 @@ def stack(status="CREATE_COMPLETE"):
     ("true", "CREATE_FAILED", "tCaT-todobackend-aws-default-1a2b (us-east-1): CREATE_FAILED Resource "
                               "ApplicationDatabase failed"),
 ])
-def test_each_stack_is_judged_by_its_status_then_the_suite(tmp_path, tox, status, expected):
+def test_each_stack_is_judged_by_its_status_then_the_suite(tmp_path, fake_doctor, tox, status, expected):
     args = argparse.Namespace(tox=shutil.which(tox), project_root=tmp_path, pytest_args=[])
     assert taskcat_smoke.smoke(stack(status), args) == expected
+    diagnosed = fake_doctor.read_text().splitlines() if fake_doctor.exists() else []
+    # A failed stack or suite is diagnosed, a passing one is not.
+    assert diagnosed == ([] if expected is None else
+                         ["doctor --stack-name tCaT-todobackend-aws-default-1a2b --region us-east-1"])
+
+
+def test_the_diagnosis_is_printed_and_saved_under_reports(tmp_path, fake_doctor, capsys):
+    path = taskcat_smoke.diagnose(stack("CREATE_FAILED"), tmp_path)
+    assert path == tmp_path / "reports" / "doctor-tCaT-todobackend-aws-default-1a2b.txt"
+    assert path.read_text() == "PROBLEM: fake diagnosis of tCaT-todobackend-aws-default-1a2b\n"
+    assert "PROBLEM: fake diagnosis of tCaT-todobackend-aws-default-1a2b" in capsys.readouterr().err
+
+
+def test_the_real_doctor_command_runs_tools_doctor_in_this_interpreter():
+    assert taskcat_smoke.doctor_command("tCaT-x", "eu-west-1") == [
+        sys.executable, str(taskcat_smoke.ROOT / "tools" / "doctor.py"), "--stack-name", "tCaT-x", "--region",
+        "eu-west-1"]
 
 
 def test_unknown_options_go_to_the_smoke_suite_in_order(project, monkeypatch):
@@ -128,6 +145,8 @@ class FakeCFNTest:
         return self.stacks
 
     def __exit__(self, *exc):
+        with open(os.environ["DOCTOR_LOG"], "a") as log:
+            log.write("stacks deleted\n")
         self.cleaned_up = True
         for stack in self.stacks:
             stack.cleaned_up = True
@@ -157,10 +176,22 @@ def fake_tox(directory):
 
 
 @pytest.fixture
-def fake_taskcat(project, monkeypatch, tmp_path):
+def fake_doctor(tmp_path, monkeypatch):
+    """tools/doctor.py replaced by a script that logs its arguments (to the file returned) and prints a verdict."""
+    log = tmp_path / "doctor.log"
+    script = tmp_path / "doctor"
+    script.write_text(f'#!/bin/sh\necho "doctor $*" >> "{log}"\necho "PROBLEM: fake diagnosis of $2"\nexit 1\n')
+    script.chmod(0o755)
+    monkeypatch.setattr(taskcat_smoke, "DOCTOR", [str(script)])
+    return log
+
+
+@pytest.fixture
+def fake_taskcat(project, monkeypatch, tmp_path, fake_doctor):
     (project / ".taskcat_overrides.yml").write_text("VpcId: vpc-1\nApplicationSubnets: subnet-a,subnet-b\n")
     monkeypatch.setenv("PATH", str(fake_tox(tmp_path)))
     monkeypatch.setenv("TOX_LOG", str(tmp_path / "tox.log"))
+    monkeypatch.setenv("DOCTOR_LOG", str(fake_doctor))
     monkeypatch.chdir(tmp_path / "bin")  # not the project: main() must move there itself
     tag = types.SimpleNamespace
     monkeypatch.setitem(sys.modules, "taskcat", types.ModuleType("taskcat"))
@@ -178,7 +209,7 @@ def run_main(project, stacks, *options, cleanup_error=None, monkeypatch):
     return taskcat_smoke.main(["--project-root", str(project), "--run-id", "run-7", *options])
 
 
-def test_main_runs_the_suite_once_per_deployed_stack_and_counts_every_failure(project, fake_taskcat,
+def test_main_runs_the_suite_once_per_deployed_stack_and_counts_every_failure(project, fake_taskcat, tmp_path,
                                                                                monkeypatch, capsys):
     stacks = [FakeStack("tCaT-todobackend-aws-good"), FakeStack("tCaT-todobackend-aws-bad"),
               FakeStack("tCaT-todobackend-aws-failed", status="CREATE_FAILED")]
@@ -192,6 +223,11 @@ def test_main_runs_the_suite_once_per_deployed_stack_and_counts_every_failure(pr
     assert len([line for line in errors.splitlines() if line.startswith("FAILED ")]) == 2
     [test] = FakeCFNTest.made
     assert (test.project_root, test.regions) == (str(project), "us-east-1")
+    assert (tmp_path / "doctor.log").read_text().splitlines() == [
+        "doctor --stack-name tCaT-todobackend-aws-bad --region us-east-1",
+        "doctor --stack-name tCaT-todobackend-aws-failed --region us-east-1",
+        "stacks deleted"]
+    assert (project / "reports" / "doctor-tCaT-todobackend-aws-failed.txt").is_file()
 
 
 def test_main_waits_for_deletion_tags_the_stacks_and_reads_overrides_from_the_project(project, fake_taskcat,

@@ -1,0 +1,44 @@
+"""What tools/diagnosis/masking.py hides, and what it must leave readable for a diagnosis."""
+import pytest
+
+from tools.diagnosis.masking import MASK, mask, masked
+
+SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation"
+              "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261128&X-Amz-Signature=ab12")
+
+
+@pytest.mark.parametrize("line, secret", [
+    (f"PUT {SIGNED_URL} failed", "X-Amz-Signature=ab12"),
+    ("DATABASE_URL=mysql://todobackend:Pa55w0rd@db.internal:3306/todobackend", "Pa55w0rd"),
+    ("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ("creds ASIAY34FZKBOKMUTVV7A expire soon", "ASIAY34FZKBOKMUTVV7A"),
+    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+    ("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY leaked alone", "wJalrXUtnFEMI"),
+    ("MYSQL_PASSWORD: hunter2", "hunter2"),
+    ('{"SECRET_KEY": "django-insecure-abc"}', "django-insecure-abc"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA"),
+])
+def test_credentials_are_masked(line, secret):
+    assert secret not in mask(line)
+    assert MASK in mask(line)
+
+
+@pytest.mark.parametrize("line", [
+    "container 'migrate' exited with code 1 (task arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef)",
+    "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+    "unable to retrieve secret from asm: failed to fetch secret arn:aws:secretsmanager:us-east-1:123456789012:"
+    "secret:db-AbCdEf from secrets manager: AccessDeniedException",
+    "commit da39a3ee5e6b4b0d3255bfef95601890afd80709 deployed",
+    "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html",
+    "GET /todos?page=2 HTTP/1.1 200",
+    "django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5'\")",
+])
+def test_what_a_diagnosis_needs_stays_readable(line):
+    assert mask(line) == line
+
+
+def test_masked_walks_json_values():
+    assert masked({"lines": ["password=x", 3, None], "url": SIGNED_URL}) == {
+        "lines": [f"password={MASK}", 3, None],
+        "url": SIGNED_URL.split("?")[0] + "?" + MASK}

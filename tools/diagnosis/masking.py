@@ -1,0 +1,50 @@
+"""Every string the doctor prints passes through here: what looks like a credential is masked.
+
+The readers keep no environment values in the first place (task definitions and overrides lose them
+when read); this is the second line, for what AWS or the application put into reasons and log lines:
+pre-signed URLs (a custom resource's ResponseURL), access keys, `password=...`, `user:pass@host`.
+"""
+import re
+
+MASK = "<masked>"
+
+_URL_QUERY = re.compile(r"(?P<keep>https?://[^\s?\"'<>]+)\?(?P<query>[^\s\"'<>]+)")
+_SIGNED_QUERY = re.compile(r"(?i)signature|credential|token|security|expires|sig=|key=")
+_URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)", re.IGNORECASE)
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b")
+_NAMED_SECRET = re.compile(
+    r"(?i)(?<![:\w.-])(?P<name>[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|credential|signature)[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"',;&}]+)")
+_BEARER = re.compile(r"(?i)\b(?P<keep>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# A 40-character AWS secret access key (or similar): mixed case and a digit, so hex digests stay readable.
+_KEY_LIKE = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
+                       r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
+
+
+def mask(text: str) -> str:
+    """`text` with anything credential-like replaced by <masked>."""
+    text = _PRIVATE_KEY.sub(MASK, text)
+    text = _URL_QUERY.sub(_masked_query, text)
+    text = _URL_PASSWORD.sub(lambda m: m["keep"] + MASK, text)
+    text = _ACCESS_KEY_ID.sub(MASK, text)
+    text = _BEARER.sub(lambda m: f"{m['keep']} {MASK}", text)
+    text = _NAMED_SECRET.sub(lambda m: m["name"] + m["sep"] + MASK, text)
+    return _KEY_LIKE.sub(MASK, text)
+
+
+def _masked_query(match) -> str:
+    if _SIGNED_QUERY.search(match["query"]):
+        return f"{match['keep']}?{MASK}"
+    return match[0]
+
+
+def masked(value):
+    """A copy of a JSON-like value with every string masked (keys too: they are ours, but cheap)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {mask(str(key)): masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item) for item in value]
+    return value
