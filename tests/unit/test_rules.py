@@ -126,7 +126,8 @@ def test_one_off_commands_are_configurable(outside_the_repo):
 @pytest.mark.parametrize("name, secret", [
     ("MYSQL_PASSWORD", True), ("DB_PASSWD", True), ("SECRET_KEY", True), ("SECRET_KEY_BASE", True),
     ("API_TOKEN", True), ("STRIPE_API_KEY", True), ("AWS_SECRET_ACCESS_KEY", True), ("JWT_PRIVATE_KEY", True),
-    ("password", True),
+    ("password", True), ("APP_KEY", True), ("APP_KEYS", True), ("JWT_SECRET", True),
+    ("database__connection__password", True), ("APP_KEY_ID", False), ("APP_NAME", False),
     ("PASSWORD_MIN_LENGTH", False), ("DB_SECRET_ARN", False), ("DB_PASSWORD_FILE", False),
     ("SECRET_NAME", False), ("CACHE_KEY_PREFIX", False), ("MONKEY_MODE", False), ("TOKENIZER", False),
     ("KEYCLOAK_REALM", False), ("PUBLIC_KEY", False), ("", False),
