@@ -48,8 +48,8 @@ class LambdaLogGroup(CloudFormationLintRule):
 
     def match(self, cfn):
         matches = []
-        for function, body in cfn.get_resources("AWS::Lambda::Function").items():
-            props = body.get("Properties") or {}
+        for function in cfn.get_resources("AWS::Lambda::Function"):
+            props = lessons.properties(cfn, function)
             expected = "/aws/lambda/" + (lessons.template_text(props.get("FunctionName")) or "${" + function + "}")
             configured = lessons.targets(cfn, function, "Properties", "LoggingConfig", "LogGroup", types=(LOG_GROUP,))
             roles = lessons.targets(cfn, function, "Properties", "Role", types=(ROLE,))
@@ -117,8 +117,8 @@ def _invokers(cfn, function):
 
 
 def _role_allows(cfn, role, action, group_name):
-    managed = lessons.properties(cfn, role).get("ManagedPolicyArns") or []
-    if any(writer in str(arn) for arn in managed for writer in MANAGED_LOG_WRITERS):
+    managed = lessons.properties(cfn, role).get("ManagedPolicyArns")
+    if any(writer in str(arn) for arn in _as_list(managed) for writer in MANAGED_LOG_WRITERS):
         return True
     sample_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{_sample(group_name)}:log-stream:s"
     for owner, path, statement in _statements(cfn, role):
@@ -137,8 +137,9 @@ def _role_allows(cfn, role, action, group_name):
 
 def _statements(cfn, role):
     """(owner, path, statement) for the role's inline policies and policy resources attached to it."""
+    policies = lessons.properties(cfn, role).get("Policies")
     documents = [(role, ["Properties", "Policies", i, "PolicyDocument"], p.get("PolicyDocument"))
-                 for i, p in enumerate(lessons.properties(cfn, role).get("Policies") or []) if isinstance(p, dict)]
+                 for i, p in enumerate(policies if isinstance(policies, list) else []) if isinstance(p, dict)]
     for policy in cfn.get_resources(list(POLICIES)):
         if role in lessons.targets(cfn, policy, "Properties", "Roles") + lessons.targets(
                 cfn, policy, "Properties", "RoleName"):

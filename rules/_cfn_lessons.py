@@ -190,7 +190,7 @@ def forwards_always(cfn, forwarder: str, target_group: str) -> bool:
     Condition and its reference to the group is outside every Fn::If (not only on the forward branch
     of a redirect-or-forward default action)."""
     body = cfn.template["Resources"].get(forwarder)
-    if not isinstance(body, dict) or "Condition" in body:
+    if not isinstance(body, dict) or "Condition" in body or cfn.graph is None:
         return False
     return any(
         data.get("label") != "DependsOn" and "Fn::If" not in data["source_paths"]
@@ -250,9 +250,9 @@ def awslogs_groups(cfn) -> tuple[list[tuple[list, str]], set[tuple[str, str, str
 def _log_group_names(cfn) -> dict[str, str]:
     """How a container can name each log group of the stack: `${Id}` (a Ref) or its LogGroupName."""
     names = {}
-    for name, body in cfn.get_resources("AWS::Logs::LogGroup").items():
+    for name in cfn.get_resources("AWS::Logs::LogGroup"):
         names["${" + name + "}"] = name
-        text = template_text((body.get("Properties") or {}).get("LogGroupName"))
+        text = template_text(properties(cfn, name).get("LogGroupName"))
         if text is not None:
             names[text] = name
     return names
@@ -260,8 +260,8 @@ def _log_group_names(cfn) -> dict[str, str]:
 
 def inline_python(cfn) -> Iterator[tuple[str, dict, str]]:
     """(function, properties, code) for each Lambda function with inline code on a Python runtime."""
-    for name, body in cfn.get_resources("AWS::Lambda::Function").items():
-        props = body.get("Properties") or {}
+    for name in cfn.get_resources("AWS::Lambda::Function"):
+        props = properties(cfn, name)
         code = props["Code"].get("ZipFile") if isinstance(props.get("Code"), dict) else None
         if isinstance(code, str) and str(props.get("Runtime", "")).startswith("python"):
             yield name, props, code
