@@ -98,8 +98,8 @@ def test_stack_is_clean_under_all_rules(monkeypatch):
      "      FromPort: 8000\n      ToPort: 8000\n      GroupId: !Ref ApplicationAutoscalingSecurityGroup", "E9004"),
     # Not a regression: MigrateTask still follows the log group, which its task definition Refs.
     ("      - ApplicationLogGroup\n    Properties:\n      ServiceToken", "    Properties:\n      ServiceToken", None),
-    ("      LogGroupName: !Sub /aws/lambda/${AWS::StackName}-ecsTasks",
-     "      LogGroupName: !Sub /${AWS::StackName}/ecsTasks", "W9006"),
+    ("                Resource: !GetAtt EcsTaskRunnerLogGroup.Arn",
+     "                Resource: arn:aws:logs:*:*:log-group:/elsewhere:*", "W9006"),
     ("      ServiceTimeout: 360\n", "      ServiceTimeout: 120\n", "E9007"),
     ("      Handler: index.handler\n", "      Handler: index.main\n", "E9008"),
     ("            - Name: MYSQL_USER\n              Value: todobackend\n",

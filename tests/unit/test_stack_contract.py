@@ -1,5 +1,7 @@
 """Contracts stack.yml must keep: each test names the deploy-time failure it prevents."""
+import copy
 import re
+import subprocess
 
 import pytest
 
@@ -26,13 +28,14 @@ def props(name):
 @pytest.mark.parametrize(
     "name, needed",
     [
-        # No capacity, no log group, no listener (targets can't register) or an unmigrated DB.
-        ("ApplicationService", {"ApplicationAutoscaling", "ApplicationLogGroup",
-                                "ApplicationLoadBalancerHttpListener", "MigrateTask"}),
-        # run_task needs a registered container instance; migrate needs the DB; logs need a group.
-        ("MigrateTask", {"ApplicationAutoscaling", "ApplicationDatabase", "ApplicationLogGroup"}),
-        # Otherwise Lambda creates the group itself, without retention, and the stack can't own it.
-        ("EcsTaskRunner", {"EcsTaskRunnerLogGroup"}),
+        # No capacity (or a strategy naming a provider the cluster lacks), no log group, no listener
+        # (targets can't register) or an unmigrated DB.
+        ("ApplicationService", {"ApplicationAutoscaling", "ApplicationClusterCapacityProviders",
+                                "ApplicationLogGroup", "ApplicationLoadBalancerHttpListener", "MigrateTask"}),
+        # run_task needs a registered container instance (through the cluster's default strategy);
+        # migrate needs the DB; logs need a group.
+        ("MigrateTask", {"ApplicationAutoscaling", "ApplicationClusterCapacityProviders",
+                         "ApplicationDatabase", "ApplicationLogGroup"}),
     ],
 )
 def test_depends_on(name, needed):
@@ -97,6 +100,46 @@ def test_nothing_but_the_load_balancer_is_open_to_the_internet():
             opened.append((name, body["Properties"]["FromPort"]))
     assert sorted(opened) == [("ApplicationLoadBalancerSecurityGroup", 80),
                               ("ApplicationLoadBalancerSecurityGroup", 443)]
+
+
+# AWS adds this only to a group that gets no egress rule at all, inline or standalone
+# (AWS::EC2::SecurityGroup; aws-cdk issues #987 and #3355).
+DEFAULT_EGRESS = {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}
+
+
+def _effective_egress(group, template=None):
+    """The egress rules a group ends up with once CloudFormation created it and every rule on it."""
+    body = resource(group, template)["Properties"]
+    rules = list(_flatten_if(body.get("SecurityGroupEgress", [])))
+    for standalone in resources_of_type("AWS::EC2::SecurityGroupEgress", template).values():
+        if references(standalone["Properties"]["GroupId"]) == {group}:
+            rules.append(standalone["Properties"])
+    return rules or [DEFAULT_EGRESS]
+
+
+def _allows_to_anywhere(rule, port):
+    if rule.get("CidrIp") != "0.0.0.0/0":
+        return False
+    protocol = str(rule["IpProtocol"])
+    return protocol == "-1" or (protocol in {"tcp", "6"} and int(rule["FromPort"]) <= port <= int(rule["ToPort"]))
+
+
+def test_instances_reach_https_after_every_egress_rule_is_applied():
+    # dnf, cfn-signal, the ECS agent (ECS, ECR, S3 layers, Secrets Manager, Logs) and SSM are all HTTPS.
+    rules = _effective_egress("ApplicationAutoscalingSecurityGroup")
+    assert any(_allows_to_anywhere(rule, 443) for rule in rules), (
+        f"the instances cannot reach HTTPS; their egress ends up as {rules}")
+
+
+def test_a_standalone_egress_rule_replaces_the_default_allow_all():
+    # The shape the stack had: no inline egress, one standalone rule to the database. The model above
+    # must see that the instances lose HTTPS, or the test before this one proves nothing.
+    template = copy.deepcopy(load())
+    del template["Resources"]["ApplicationAutoscalingSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    rules = _effective_egress("ApplicationAutoscalingSecurityGroup", template)
+    assert not any(_allows_to_anywhere(rule, 443) for rule in rules)
+    del template["Resources"]["ApplicationToApplicationDatabaseEgress"]
+    assert _effective_egress("ApplicationAutoscalingSecurityGroup", template) == [DEFAULT_EGRESS]
 
 
 def _flatten_if(rules):
@@ -198,10 +241,129 @@ def test_launch_template_requires_imdsv2_and_user_data_joins_signals_and_prepare
     assert "--resource ApplicationAutoscaling" in script and "cfn-signal" in script
 
 
+def test_containers_cannot_reach_the_instance_metadata_service():
+    # Hop limit 1: an IMDSv2 token cannot cross docker0 into a bridge-mode container, which would
+    # otherwise get the instance role's credentials (the tasks have no task role).
+    options = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["MetadataOptions"]
+    assert options["HttpTokens"] == "required"
+    assert options["HttpPutResponseHopLimit"] == 1
+
+
 def test_auto_scaling_group_waits_for_signals():
     group = resource("ApplicationAutoscaling")
     assert group["CreationPolicy"]["ResourceSignal"]["Count"] == {"Ref": "ApplicationInstanceCount"}
     assert group["UpdatePolicy"]["AutoScalingRollingUpdate"]["WaitOnResourceSignals"] is True
+
+
+def test_instances_get_a_public_address_in_any_public_subnet():
+    # Without it an instance gets a public IP only where the subnet assigns one by default, and
+    # then cannot reach ECR or ECS (no NAT in the README's setup).
+    data = props("ApplicationLaunchTemplate")["LaunchTemplateData"]
+    [interface] = data["NetworkInterfaces"]
+    assert interface["DeviceIndex"] == 0 and interface["AssociatePublicIpAddress"] is True
+    assert interface["Groups"] == [{"Ref": "ApplicationAutoscalingSecurityGroup"}]
+    assert "SecurityGroupIds" not in data, "EC2 refuses groups both on the template and its interface"
+
+
+def _dnf_retry_loop():
+    script = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    loops = re.findall(r"\n( *for attempt in [^\n]*\n(?:.*\n)*? *done)\n", script)
+    [loop] = [loop for loop in loops if "dnf install -y aws-cfn-bootstrap" in loop]
+    return loop
+
+
+@pytest.mark.parametrize("failures, installed", [(0, True), (2, True), (4, True), (5, False)])
+def test_user_data_retries_the_dnf_install(tmp_path, failures, installed):
+    """The loop itself, run by bash with a dnf that fails `failures` times (sleep stubbed)."""
+    fake = tmp_path / "dnf"
+    fake.write_text(f"""#!/bin/bash
+echo x >> {tmp_path}/calls
+[ "$(wc -l < {tmp_path}/calls)" -gt {failures} ]
+""")
+    fake.chmod(0o755)
+    script = f"sleep() {{ :; }}\n{_dnf_retry_loop()}\necho installed\n"
+    result = subprocess.run(["bash", "-c", script], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=10)
+    calls = len((tmp_path / "calls").read_text().splitlines())
+    assert (result.returncode == 0 and "installed" in result.stdout) is installed
+    assert calls == min(failures + 1, 5)
+
+
+# --- capacity provider: drain before an instance is replaced ------------------------------------
+
+def test_capacity_provider_drains_the_auto_scaling_group():
+    provider = props("ApplicationCapacityProvider")
+    group = provider["AutoScalingGroupProvider"]
+    assert group["AutoScalingGroupArn"] == {"Ref": "ApplicationAutoscaling"}
+    assert group["ManagedDraining"] == "ENABLED"
+    if group.get("ManagedTerminationProtection") == "ENABLED":
+        # ECS: termination protection works only with managed scaling and scale-in protection.
+        assert group["ManagedScaling"]["Status"] == "ENABLED"
+        assert props("ApplicationAutoscaling")["NewInstancesProtectedFromScaleIn"] is True
+    else:
+        assert group["ManagedScaling"]["Status"] == "DISABLED", "managed scaling would fight DesiredCapacity"
+
+
+def test_capacity_provider_name_is_valid_for_any_stack_name():
+    # A generated name starts with the stack name; ECS refuses names starting with aws, ecs or fargate.
+    name = props("ApplicationCapacityProvider")["Name"]["Fn::Sub"]
+    assert not re.match(r"(aws|ecs|fargate)", name, re.IGNORECASE) and not name.startswith("${")
+
+
+def test_cluster_service_and_migration_use_the_capacity_provider():
+    association = props("ApplicationClusterCapacityProviders")
+    provider = {"Ref": "ApplicationCapacityProvider"}
+    assert association["Cluster"] == {"Ref": "ApplicationCluster"}
+    assert association["CapacityProviders"] == [provider]
+    assert [s["CapacityProvider"] for s in association["DefaultCapacityProviderStrategy"]] == [provider]
+    service = props("ApplicationService")
+    assert "LaunchType" not in service, "a launch type bypasses the capacity provider (no draining)"
+    assert [s["CapacityProvider"] for s in service["CapacityProviderStrategy"]] == [provider]
+    # run_task without a launch type or strategy uses the cluster's default strategy.
+    assert not {"LaunchType", "CapacityProviderStrategy"} & set(props("MigrateTask"))
+
+
+def _needs(name, template=None):
+    """Every resource `name` is created after (and deleted before): DependsOn and references."""
+    resources = (template or load())["Resources"]
+    found, todo = set(), [name]
+    while todo:
+        body = resources[todo.pop()]
+        direct = (depends_on_of(body) | references(body.get("Properties", {}))) & set(resources)
+        todo += direct - found
+        found |= direct
+    return found
+
+
+def depends_on_of(body):
+    value = body.get("DependsOn", [])
+    return {value} if isinstance(value, str) else set(value)
+
+
+@pytest.mark.parametrize("first, then", [
+    # Deleted first, then: the service stops its tasks before the association goes ("in use").
+    ("ApplicationService", "ApplicationClusterCapacityProviders"),
+    # The association goes before the provider ("associated with a cluster").
+    ("ApplicationClusterCapacityProviders", "ApplicationCapacityProvider"),
+    # The provider (and its draining hook) before the group it manages.
+    ("ApplicationCapacityProvider", "ApplicationAutoscaling"),
+    # The group's instances leave the cluster before it is deleted ("Container Instances are active").
+    ("ApplicationAutoscaling", "ApplicationCluster"),
+])
+def test_deletion_order_of_cluster_capacity(first, then):
+    assert then in _needs(first), f"{first} must be created after and deleted before {then}"
+    assert first not in _needs(then)
+
+
+def test_rolling_update_has_room_and_runs_alone():
+    group = resource("ApplicationAutoscaling")
+    update = group["UpdatePolicy"]["AutoScalingRollingUpdate"]
+    count = load()["Parameters"]["ApplicationInstanceCount"]
+    assert update["MinInstancesInService"] == {"Ref": "ApplicationInstanceCount"}
+    assert int(group["Properties"]["MaxSize"]) >= count["MaxValue"] + update["MaxBatchSize"]
+    # Processes that would launch or terminate instances behind the update's back.
+    assert {"HealthCheck", "ReplaceUnhealthy", "AZRebalance", "AlarmNotification",
+            "ScheduledActions"} <= set(update["SuspendProcesses"])
 
 
 # --- application ----------------------------------------------------------------------------------
@@ -239,6 +401,31 @@ def _all_containers():
             yield name, c
 
 
+# Docker 20.10+: "Minimum memory reservation allowed is 6MB" (CannotCreateContainerError).
+DOCKER_MINIMUM_MIB = 6
+
+
+def _reserved_mib(c):
+    """What ECS reserves for a container: MemoryReservation (soft), else Memory (hard)."""
+    return c.get("MemoryReservation", c.get("Memory"))
+
+
+@pytest.mark.parametrize("task, name", [(task, c["Name"]) for task, c in _all_containers()])
+def test_every_container_reserves_what_docker_accepts(task, name):
+    c = container(task, name)
+    values = {key: c[key] for key in ("MemoryReservation", "Memory") if key in c}
+    assert values, f"{task}/{name} reserves no memory"
+    for key, mib in values.items():
+        assert int(mib) >= DOCKER_MINIMUM_MIB, f"{task}/{name} {key} {mib} MiB: Docker refuses < 6 MiB"
+
+
+@pytest.mark.parametrize("task, name", [("ApplicationTaskDefinition", "collectstatic"),
+                                        ("MigrateTaskDefinition", "migrate")])
+def test_manage_py_containers_reserve_what_django_needs(task, name):
+    # Python with Django and the MySQL connector loaded is 40-60 MiB resident.
+    assert _reserved_mib(container(task, name)) >= 48
+
+
 def _log_group_names():
     names = {}
     for name, body in resources_of_type("AWS::Logs::LogGroup").items():
@@ -258,9 +445,9 @@ def test_every_awslogs_group_is_a_log_group_of_this_stack():
 
 
 def test_lambda_log_group_is_the_one_lambda_writes_to():
-    function = props("EcsTaskRunner")
-    assert props("EcsTaskRunnerLogGroup")["LogGroupName"] == {
-        "Fn::Sub": "/aws/lambda/" + function["FunctionName"]["Fn::Sub"]}
+    # A Ref: the group exists (with retention) before the function, which writes there, not to a group
+    # of its own making that the stack could not own.
+    assert props("EcsTaskRunner")["LoggingConfig"]["LogGroup"] == {"Ref": "EcsTaskRunnerLogGroup"}
 
 
 def test_service_rolls_forward_safely():
@@ -270,6 +457,66 @@ def test_service_rolls_forward_safely():
     assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     assert p["HealthCheckGracePeriodSeconds"] > 0
     assert "Role" not in p, "ECS uses its service-linked role"
+
+
+# What ECS can place on the default instance type: a t3.small's 2 GiB register as ~1,900 MiB
+# ("Reserving Amazon ECS Linux container instance memory": the kernel keeps some); count 1,800.
+DEFAULT_TYPE_CAPACITY = {"t3.small": {"memory": 1800, "cpu": 2048}}
+
+
+def _reserved(task_definition, key):
+    return sum(int(c.get(key, 0) if key == "Cpu" else _reserved_mib(c))
+               for c in props(task_definition)["ContainerDefinitions"])
+
+
+def test_a_rolling_deploy_and_a_migration_fit_the_default_instances():
+    parameters = load()["Parameters"]
+    capacity = DEFAULT_TYPE_CAPACITY[parameters["ApplicationInstanceType"]["Default"]]
+    config = props("ApplicationService")["DeploymentConfiguration"]
+    for key, limit in (("memory", capacity["memory"]), ("Cpu", capacity["cpu"])):
+        task, migration = _reserved("ApplicationTaskDefinition", key), _reserved("MigrateTaskDefinition", key)
+        per_instance = (limit - migration) // task  # the instance that also runs the migration
+        for count in ("Default", "MaxValue"):
+            instances = parameters["ApplicationInstanceCount"][count]
+            tasks = parameters["ApplicationDesiredCount"][count] * config["MaximumPercent"] // 100
+            assert tasks <= per_instance * instances, (
+                f"{key}: {tasks} tasks of {task} during a deploy do not fit {instances} instance(s) "
+                f"of {limit} that also run a migration of {migration}")
+    # And the maximum promises no more than the largest group holds.
+    memory = (capacity["memory"] - _reserved("MigrateTaskDefinition", "memory")) // _reserved(
+        "ApplicationTaskDefinition", "memory")
+    most = memory * parameters["ApplicationInstanceCount"]["MaxValue"] * 100 // config["MaximumPercent"]
+    assert parameters["ApplicationDesiredCount"]["MaxValue"] == most
+
+
+# Name properties CloudFormation passes on as they are, with their services' limits.
+NAME_LIMITS = {
+    ("AWS::Lambda::Function", "FunctionName"): 64,
+    ("AWS::Lambda::Function", "Description"): 256,
+    ("AWS::ECS::CapacityProvider", "Name"): 255,
+    ("AWS::ECS::Cluster", "ClusterName"): 255,
+    ("AWS::Logs::LogGroup", "LogGroupName"): 512,
+    ("AWS::EC2::SecurityGroup", "GroupDescription"): 255,
+    ("AWS::ElasticLoadBalancingV2::LoadBalancer", "Name"): 32,
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", "Name"): 32,
+    ("AWS::IAM::Role", "RoleName"): 64,
+    ("AWS::RDS::DBInstance", "DBInstanceIdentifier"): 63,
+}
+LONGEST_STACK_NAME = "s" * 128
+
+
+@pytest.mark.parametrize("resource_type, key", sorted(NAME_LIMITS))
+def test_names_fit_the_longest_stack_name(resource_type, key):
+    """Unset names are generated to fit; set ones must fit with a 128-character stack name."""
+    for name, body in resources_of_type(resource_type).items():
+        value = body["Properties"].get(key)
+        if value is None:
+            continue
+        text = value["Fn::Sub"] if isinstance(value, dict) else value
+        assert isinstance(text, str), f"{name}.{key}: check this shape by hand"
+        resolved = text.replace("${AWS::StackName}", LONGEST_STACK_NAME)
+        assert len(resolved) <= NAME_LIMITS[resource_type, key], (
+            f"{name}.{key} is {len(resolved)} characters for a 128-character stack name")
 
 
 # --- secrets ----------------------------------------------------------------------------------------
@@ -344,6 +591,39 @@ def test_template_fits_a_deploy_without_an_s3_bucket():
 def test_inline_zipfile_is_identical_to_the_handler_file():
     inline = props("EcsTaskRunner")["Code"]["ZipFile"]
     assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
+
+
+# --- README: what a deployer must know before the first deploy ------------------------------------
+
+def _deploy_section():
+    text = (STACK.parent / "README.md").read_text()
+    return text.split("\n## Deploy it\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_names_the_mysql_client_the_database_needs():
+    version = tuple(int(x) for x in str(props("ApplicationDatabase")["EngineVersion"]).split(".")[:2])
+    if version >= (8, 4):  # caching_sha2_password only, announced in every handshake
+        section = _deploy_section()
+        assert "caching_sha2_password" in section
+        assert re.search(r"Minimum client: \*\*mysql-connector-python \d+\.\d+\.\d+\*\*", section)
+
+
+@pytest.mark.parametrize("applies, phrase", [
+    # A new account without the role cannot create the capacity provider.
+    (lambda: resources_of_type("AWS::ECS::CapacityProvider"),
+     "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"),
+    # Instances reach the AWS APIs through a public address and the internet gateway.
+    (lambda: props("ApplicationLaunchTemplate")["LaunchTemplateData"]["NetworkInterfaces"][0][
+        "AssociatePublicIpAddress"], "public subnets"),
+    # A rollback runs the old migrate again; it does not reverse migrations.
+    (lambda: resources_of_type("AWS::CloudFormation::CustomResource"), "That reverses nothing"),
+    # What users see while an AMI update replaces instances.
+    (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
+     "What happens to traffic when the AMI changes"),
+])
+def test_readme_deploy_section_says(applies, phrase):
+    if applies():
+        assert phrase in " ".join(_deploy_section().split())
 
 
 # --- outputs (dev.cfg is checked by tools/check_dev_cfg.py, tests/unit/test_dev_cfg.py) --------
