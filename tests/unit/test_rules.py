@@ -105,6 +105,11 @@ def test_stack_is_clean_under_all_rules(monkeypatch):
     ("            - Name: MYSQL_USER\n              Value: todobackend\n",
      "            - Name: MYSQL_PASSWORD\n              Value: hunter2\n", "E9009"),
     ("      - MigrateTask\n", "", "E9010"),
+    # The instances' declared HTTPS egress removed: the standalone rule to the database drops the default.
+    ("      SecurityGroupEgress:\n        - Description: AWS APIs, ECR layers in S3, dnf repositories\n"
+     "          IpProtocol: tcp\n          FromPort: 443\n          ToPort: 443\n          CidrIp: 0.0.0.0/0\n", "", "E9012"),
+    ("          MemoryReservation: 64\n", "          MemoryReservation: 5\n", "E9013"),
+    ("          HttpPutResponseHopLimit: 1\n", "          HttpPutResponseHopLimit: 2\n", "E9014"),
 ])
 def test_rules_catch_a_regression_in_the_stack(old, new, rule_id, outside_the_repo):
     """Each lesson broken in stack.yml itself is caught by its rule, and only by it."""
