@@ -41,24 +41,22 @@ PARAMETER, CONDITION = "RobustnessShape", "RobustnessCondition"
 INTRINSIC_KEYS = ("Ref", "Condition")
 
 
-def shapes(original, resource):
-    """The replacements for one value: intrinsic functions, nested ones, and wrong types."""
-    return {
-        "Ref": {"Ref": PARAMETER},
-        "Fn::Sub": {"Fn::Sub": ["${Name}-x", {"Name": {"Ref": PARAMETER}}]},
-        "Fn::If": {"Fn::If": [CONDITION, original, {"Ref": "AWS::NoValue"}]},
-        "Fn::ImportValue": {"Fn::ImportValue": {"Fn::Sub": "${%s}-export" % PARAMETER}},
-        "Fn::GetAtt": {"Fn::GetAtt": [resource, "Arn"]},
-        "nested": {"Fn::Join": ["", [{"Fn::If": [CONDITION, {"Ref": PARAMETER}, {"Fn::ImportValue": "x"}]}, "-y"]]},
-        "int": 7,
-        "list": ["x", 1, {"Ref": PARAMETER}],
-        "dict": {"Unexpected": {"Ref": PARAMETER}},
-        "null": None,
-        "bool": True,
-    }
-
-
-SHAPES = list(shapes(None, ""))
+# Each shape replaces one value (`original`, in resource `resource`): intrinsic functions, nested ones,
+# and wrong types.
+SHAPES = {
+    "Ref": lambda original, resource: {"Ref": PARAMETER},
+    "Fn::Sub": lambda original, resource: {"Fn::Sub": ["${Name}-x", {"Name": {"Ref": PARAMETER}}]},
+    "Fn::If": lambda original, resource: {"Fn::If": [CONDITION, original, {"Ref": "AWS::NoValue"}]},
+    "Fn::ImportValue": lambda original, resource: {"Fn::ImportValue": {"Fn::Sub": "${%s}-export" % PARAMETER}},
+    "Fn::GetAtt": lambda original, resource: {"Fn::GetAtt": [resource, "Arn"]},
+    "nested": lambda original, resource: {
+        "Fn::Join": ["", [{"Fn::If": [CONDITION, {"Ref": PARAMETER}, {"Fn::ImportValue": "x"}]}, "-y"]]},
+    "int": lambda original, resource: 7,
+    "list": lambda original, resource: ["x", 1, {"Ref": PARAMETER}],
+    "dict": lambda original, resource: {"Unexpected": {"Ref": PARAMETER}},
+    "null": lambda original, resource: None,
+    "bool": lambda original, resource: True,
+}
 
 
 def plain(value):
@@ -126,7 +124,7 @@ def replaced(template, changes):
             mutated[section][name] = plain(mutated[section][name])
             copied.add((section, name))
         parent = get(mutated, path[:-1])
-        parent[path[-1]] = shapes(parent[path[-1]], name)[shape]
+        parent[path[-1]] = SHAPES[shape](parent[path[-1]], name)
     return mutated
 
 
@@ -161,12 +159,16 @@ def mutations(template):
 
 
 def crashes(template):
-    """(case, rule id, error) for every rule that raises on a generated case."""
+    """(case, rule id, error) for every rule that raises on a generated case.
+
+    cfn-lint builds its Template from every shape here; if it ever refuses one, that case is reported
+    too (rule id "Template"), so the cases cannot silently stop reaching the rules."""
     found = []
     for description, changes in mutations(template):
         try:
             cfn = Template("mutated.yml", replaced(template, changes), ["us-east-1"])
-        except Exception:  # noqa: BLE001 - cfn-lint itself refuses the shape: nothing for the rules to do
+        except Exception as error:  # noqa: BLE001 - reported, not skipped
+            found.append((description, "Template", f"{type(error).__name__}: {error}"))
             continue
         for rule in RULES:
             try:
@@ -187,7 +189,7 @@ def test_the_generator_reaches_deep_values_and_every_shape():
     cases = dict(mutations(decoded(STACK)))
     load_balancer_name = ("Resources", "ApplicationService", "Properties", "LoadBalancers", 0, "ContainerName")
     shapes_there = {shape for changes in cases.values() for path, shape in changes if path == load_balancer_name}
-    assert shapes_there == set(shapes(None, ""))
+    assert shapes_there == set(SHAPES)
     mutated = replaced(decoded(STACK), [(load_balancer_name, "Fn::If")])
     assert get(mutated, load_balancer_name)["Fn::If"][1] == "todobackend"
     assert get(decoded(STACK), load_balancer_name) == "todobackend"  # the source is never changed
