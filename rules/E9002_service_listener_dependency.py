@@ -3,7 +3,9 @@
 Lesson: ECS can only register targets in a target group that is attached to a load balancer, and a
 target group is attached by a listener or listener rule that forwards to it. CloudFormation cannot see
 that relation, so without `DependsOn` it may create the service first and the deploy fails with
-"The target group ... does not have an associated load balancer".
+"The target group ... does not have an associated load balancer". A listener that forwards only on
+one branch of an `Fn::If` (redirect HTTP to HTTPS when a certificate is given) or only under a
+`Condition` attaches the group only then: the service must wait for every such listener.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html#aws-resource-ecs-service--examples
 """
 import pathlib
@@ -46,6 +48,16 @@ class ServiceListenerDependency(CloudFormationLintRule):
         forwarders = lessons.listeners_forwarding_to(cfn, group)
         if not forwarders:
             return f"No listener or listener rule forwards to {group}: {service} cannot register targets"
-        if not any(lessons.ordered_after(cfn, service, forwarder) for forwarder in forwarders):
+        awaited = [forwarder for forwarder in forwarders if lessons.ordered_after(cfn, service, forwarder)]
+        if not awaited:
             return f"{service} must DependsOn {' or '.join(forwarders)}, which attaches {group} to a load balancer"
-        return None
+        if any(lessons.forwards_always(cfn, forwarder, group) for forwarder in awaited):
+            return None
+        # Only conditional forwarders (a Condition, or forward on one Fn::If branch): wait for all of them.
+        conditional = [f for f in forwarders if not lessons.forwards_always(cfn, f, group)]
+        missing = [f for f in conditional if f not in awaited]
+        if not missing:
+            return None
+        return (f"{' and '.join(awaited)} forward to {group} only under some conditions: {service} must also "
+                f"wait for {' and '.join(missing)} (DependsOn, or through a resource that references it under "
+                f"the same condition)")

@@ -50,8 +50,9 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
             services = lessons.services_running(cfn, task)
             if not services:
                 continue
+            # Names may be intrinsic functions (`!Ref ContainerName`): compared by lessons.name_key.
             balanced = {
-                entry.get("ContainerName")
+                lessons.name_key(entry.get("ContainerName"))
                 for service in services
                 for _, entry in lessons.items(lessons.properties(cfn, service).get("LoadBalancers"))
                 if isinstance(entry, dict)
@@ -59,9 +60,10 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
             awaited = self._awaited_until_exit(cfn, task)
             essential = [(path, c) for path, c in lessons.containers(cfn, task) if _is_essential(c)]
             # Counted by name: the same container may appear on both branches of an Fn::If.
-            for path, container in essential if len({c.get("Name") for _, c in essential}) > 1 else []:
-                name = container.get("Name")
-                if name in balanced or container.get("PortMappings"):
+            names = {lessons.name_key(c.get("Name")) for _, c in essential}
+            for path, container in essential if len(names) > 1 else []:
+                name = lessons.name_key(container.get("Name"))
+                if name is None or name in balanced or container.get("PortMappings"):
                     continue
                 if not (name in awaited or self._runs_one_off_command(container)):
                     continue
@@ -73,7 +75,7 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
     @staticmethod
     def _awaited_until_exit(cfn, task):
         return {
-            dependency.get("ContainerName")
+            lessons.name_key(dependency.get("ContainerName"))
             for _, container in lessons.containers(cfn, task)
             for _, dependency in lessons.items(container.get("DependsOn"))
             if isinstance(dependency, dict) and dependency.get("Condition") in ("SUCCESS", "COMPLETE")
@@ -91,4 +93,5 @@ class ShortLivedContainerEssential(CloudFormationLintRule):
 
 
 def _is_essential(container):
-    return container.get("Essential", True) not in (False, "false")
+    """Only a container known to be essential: `Essential: !Ref Param` cannot be decided."""
+    return str(container.get("Essential", True)).lower() == "true"

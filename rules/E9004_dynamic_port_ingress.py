@@ -87,10 +87,14 @@ def _instance_groups(cfn, service):
 
 
 def _ingress_rules(cfn):
-    """(group, source group, rule) for every group-to-group ingress rule, inline or standalone."""
+    """(group, source group, rule) for every group-to-group ingress rule, inline or standalone.
+
+    A standalone rule on a group from outside the stack (`GroupId: !ImportValue ...` or a parameter)
+    yields the group None: it may be the instances' group, so it is not reported as missing."""
     for name in cfn.get_resources("AWS::EC2::SecurityGroupIngress"):
         rule = lessons.properties(cfn, name)
-        for group in lessons.targets(cfn, name, "Properties", "GroupId"):
+        groups = lessons.targets(cfn, name, "Properties", "GroupId", types=(SECURITY_GROUP,)) or [None]
+        for group in groups:
             for source in lessons.targets(cfn, name, "Properties", "SourceSecurityGroupId"):
                 yield group, source, rule
     for name in cfn.get_resources(SECURITY_GROUP):
@@ -104,7 +108,7 @@ def _ingress_rules(cfn):
 def _ingress_covers(cfn, sources, instance_groups):
     low, high = lessons.EPHEMERAL_PORTS
     for group, source, rule in _ingress_rules(cfn):
-        if source not in sources or (instance_groups and group not in instance_groups):
+        if source not in sources or (instance_groups and group is not None and group not in instance_groups):
             continue
         protocol = str(rule.get("IpProtocol")).lower()
         if protocol == "-1":

@@ -20,5 +20,6 @@ class TaskDefinitionFamily(CloudFormationLintRule):
         return [
             RuleMatch(["Resources", name], f"{name} has no Family: each replacement gets a new random family")
             for name, body in cfn.get_resources("AWS::ECS::TaskDefinition").items()
-            if "Family" not in (body.get("Properties") or {})
+            # Properties that are not a mapping (an intrinsic, a wrong type) cannot be decided.
+            if isinstance(properties := body.get("Properties", {}), dict) and "Family" not in properties
         ]

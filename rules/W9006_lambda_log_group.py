@@ -7,6 +7,10 @@ A stack that creates that group to set retention must name it exactly so, create
 Miss any of the three and the function runs without logs: the chapter's "where are my logs?".
 A group named after the function's generated name (`!Sub /aws/lambda/${Function}`) is created after
 the function and cannot be depended on: name the function and build the group's name from that value.
+No race exists, and nothing is said about the order, when the function's role may not create log
+groups (Lambda then cannot create it first), or when every invoker in the stack (custom resources,
+event sources, permissions, rules, subscriptions) waits for the group, directly or through a resource
+that references it. A function with no invoker in the stack may be called from outside at any time.
 https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
 """
 import fnmatch
@@ -26,6 +30,10 @@ ROLE = "AWS::IAM::Role"
 POLICIES = ("AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::ManagedPolicy")
 WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 MANAGED_LOG_WRITERS = ("AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole")
+# Resources that invoke a function (or let a service invoke it) once they exist.
+INVOKERS = ("AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Url",
+            "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::SNS::Subscription", "AWS::SNS::Topic",
+            "AWS::Logs::SubscriptionFilter", "AWS::S3::Bucket", "AWS::Pipes::Pipe")
 
 
 class LambdaLogGroup(CloudFormationLintRule):
@@ -40,8 +48,8 @@ class LambdaLogGroup(CloudFormationLintRule):
 
     def match(self, cfn):
         matches = []
-        for function, body in cfn.get_resources("AWS::Lambda::Function").items():
-            props = body.get("Properties") or {}
+        for function in cfn.get_resources("AWS::Lambda::Function"):
+            props = lessons.properties(cfn, function)
             expected = "/aws/lambda/" + (lessons.template_text(props.get("FunctionName")) or "${" + function + "}")
             configured = lessons.targets(cfn, function, "Properties", "LoggingConfig", "LogGroup", types=(LOG_GROUP,))
             roles = lessons.targets(cfn, function, "Properties", "Role", types=(ROLE,))
@@ -51,14 +59,9 @@ class LambdaLogGroup(CloudFormationLintRule):
                     matches.append(RuleMatch(["Resources", group, "Properties", "LogGroupName"], (
                         f"{function} writes to {expected}, not to {name}: {group} stays empty")))
                     continue
-                if lessons.ordered_after(cfn, group, function):
-                    matches.append(RuleMatch(["Resources", group, "Properties", "LogGroupName"], (
-                        f"{group} takes its name from {function}, which therefore cannot DependsOn it (a circular "
-                        f"dependency): set {function}'s FunctionName and build the LogGroupName from the same value")))
-                elif not lessons.ordered_after(cfn, function, group):
-                    matches.append(RuleMatch(["Resources", function], (
-                        f"{function} must DependsOn {group}, or its first invocation creates the group "
-                        f"and the stack's own {group} fails")))
+                problem = _order_problem(cfn, function, group, roles, name or "")
+                if problem:
+                    matches.append(RuleMatch(*problem))
                 for role in roles:
                     missing = [a for a in WRITE_ACTIONS if not _role_allows(cfn, role, a, name or "")]
                     if missing:
@@ -78,9 +81,44 @@ def _log_groups_of(cfn, function, expected, configured):
     return list(dict.fromkeys(found))
 
 
+def _order_problem(cfn, function, group, roles, group_name):
+    """(path, message) if Lambda may create the group before the stack does: the function's role may
+    create log groups and something may invoke the function before the group exists; else None."""
+    if lessons.ordered_after(cfn, function, group):
+        return None
+    if not any(_role_allows(cfn, role, "logs:CreateLogGroup", group_name) for role in roles):
+        return None
+    invokers = _invokers(cfn, function)
+    early = [invoker for invoker in invokers if not lessons.ordered_after(cfn, invoker, group)]
+    if invokers and not early:
+        return None
+    if not lessons.ordered_after(cfn, group, function):
+        return ["Resources", function], (
+            f"{function} must DependsOn {group}, or its first invocation creates the group "
+            f"and the stack's own {group} fails")
+    fix = f"make {' and '.join(early)} DependsOn {group}, or " if early else ""
+    return ["Resources", group, "Properties", "LogGroupName"], (
+        f"{group} takes its name from {function}, which therefore cannot DependsOn it (a circular "
+        f"dependency): {fix}set {function}'s FunctionName and build the LogGroupName from the same value")
+
+
+def _invokers(cfn, function):
+    """Resources of the stack that invoke the function: custom resources through their ServiceToken,
+    and event sources, permissions, rules and subscriptions that point at it."""
+    found = []
+    for source, _, data in cfn.graph.graph.in_edges(function, data=True) if cfn.graph is not None else []:
+        kind = lessons.resource_type(cfn, source)
+        if data.get("label") == "DependsOn" or kind is None:
+            continue
+        custom = lessons.is_custom_resource(kind) and list(data["source_paths"][:2]) == ["Properties", "ServiceToken"]
+        if (custom or kind in INVOKERS) and source not in found:
+            found.append(source)
+    return found
+
+
 def _role_allows(cfn, role, action, group_name):
-    managed = lessons.properties(cfn, role).get("ManagedPolicyArns") or []
-    if any(writer in str(arn) for arn in managed for writer in MANAGED_LOG_WRITERS):
+    managed = lessons.properties(cfn, role).get("ManagedPolicyArns")
+    if any(writer in str(arn) for arn in _as_list(managed) for writer in MANAGED_LOG_WRITERS):
         return True
     sample_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{_sample(group_name)}:log-stream:s"
     for owner, path, statement in _statements(cfn, role):
@@ -99,8 +137,9 @@ def _role_allows(cfn, role, action, group_name):
 
 def _statements(cfn, role):
     """(owner, path, statement) for the role's inline policies and policy resources attached to it."""
+    policies = lessons.properties(cfn, role).get("Policies")
     documents = [(role, ["Properties", "Policies", i, "PolicyDocument"], p.get("PolicyDocument"))
-                 for i, p in enumerate(lessons.properties(cfn, role).get("Policies") or []) if isinstance(p, dict)]
+                 for i, p in enumerate(policies if isinstance(policies, list) else []) if isinstance(p, dict)]
     for policy in cfn.get_resources(list(POLICIES)):
         if role in lessons.targets(cfn, policy, "Properties", "Roles") + lessons.targets(
                 cfn, policy, "Properties", "RoleName"):

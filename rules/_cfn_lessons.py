@@ -110,6 +110,16 @@ def template_text(value: Any) -> str | None:
     return None
 
 
+def name_key(value: Any) -> str | None:
+    """A hashable key for a name that may be an intrinsic function: `!Ref X` and `!Sub ${X}` give the
+    same key, other intrinsics their repr; None when there is no name. Property values may be
+    cfn-lint's unhashable dict_node, so rules compare names through this, never the values."""
+    if value is None:
+        return None
+    text = template_text(value)
+    return text if text is not None else repr(value)
+
+
 def parameter_refs(value: Any) -> set[str]:
     """Names a value reaches through Ref or ${Name} in Fn::Sub (parameters and resources alike)."""
     found: set[str] = set()
@@ -175,6 +185,19 @@ def listeners_forwarding_to(cfn, target_group: str) -> list[str]:
     ]
 
 
+def forwards_always(cfn, forwarder: str, target_group: str) -> bool:
+    """True if a listener (rule) forwards to the group whatever the conditions: the resource has no
+    Condition and its reference to the group is outside every Fn::If (not only on the forward branch
+    of a redirect-or-forward default action)."""
+    body = cfn.template["Resources"].get(forwarder)
+    if not isinstance(body, dict) or "Condition" in body or cfn.graph is None:
+        return False
+    return any(
+        data.get("label") != "DependsOn" and "Fn::If" not in data["source_paths"]
+        for _, target, data in cfn.graph.graph.out_edges(forwarder, data=True) if target == target_group
+    )
+
+
 def load_balancers_of(cfn, target_group: str) -> list[str]:
     """Load balancers whose listeners (directly, or through a listener rule's listener) forward here."""
     found = []
@@ -190,10 +213,55 @@ def load_balancers_of(cfn, target_group: str) -> list[str]:
     return found
 
 
+def awslogs_groups(cfn) -> tuple[list[tuple[list, str]], set[tuple[str, str, str]]]:
+    """Where containers' awslogs groups stand: (missing, unordered).
+
+    missing: (path, container name) for each awslogs-group (on each Fn::If branch) that names no log
+    group of the stack; unordered: (runner, task definition, group) for each service or task-running
+    custom resource that CloudFormation may create before a group its task logs to.
+    A name that cannot be resolved offline (a parameter from a parent stack, an import, a GetAtt)
+    is neither; so is a group that ECS creates itself (`awslogs-create-group: "true"`)."""
+    names = _log_group_names(cfn)
+    parameters = set(cfn.template.get("Parameters") or {})
+    missing, unordered = [], set()
+    for task in cfn.get_resources("AWS::ECS::TaskDefinition"):
+        runners = services_running(cfn, task) + [
+            name for name in task_runners(cfn) if task in targets(cfn, name, "Properties", "TaskDefinition")
+        ]
+        for path, container in containers(cfn, task):
+            config = container.get("LogConfiguration")
+            options = config.get("Options") if isinstance(config, dict) else None
+            if not isinstance(options, dict) or config.get("LogDriver") != "awslogs" or "awslogs-group" not in options:
+                continue
+            if str(options.get("awslogs-create-group", "")).lower() == "true":
+                continue
+            path = [*path, "LogConfiguration", "Options", "awslogs-group"]
+            for branch_path, value in alternatives(options["awslogs-group"], tuple(path)):
+                text = template_text(value)
+                group = names.get(text) if text is not None else None
+                if group is None:
+                    if text is not None and not parameter_refs(value) & parameters:
+                        missing.append((branch_path, name_key(container.get("Name"))))
+                    continue
+                unordered |= {(runner, task, group) for runner in runners if not ordered_after(cfn, runner, group)}
+    return missing, unordered
+
+
+def _log_group_names(cfn) -> dict[str, str]:
+    """How a container can name each log group of the stack: `${Id}` (a Ref) or its LogGroupName."""
+    names = {}
+    for name in cfn.get_resources("AWS::Logs::LogGroup"):
+        names["${" + name + "}"] = name
+        text = template_text(properties(cfn, name).get("LogGroupName"))
+        if text is not None:
+            names[text] = name
+    return names
+
+
 def inline_python(cfn) -> Iterator[tuple[str, dict, str]]:
     """(function, properties, code) for each Lambda function with inline code on a Python runtime."""
-    for name, body in cfn.get_resources("AWS::Lambda::Function").items():
-        props = body.get("Properties") or {}
+    for name in cfn.get_resources("AWS::Lambda::Function"):
+        props = properties(cfn, name)
         code = props["Code"].get("ZipFile") if isinstance(props.get("Code"), dict) else None
         if isinstance(code, str) and str(props.get("Runtime", "")).startswith("python"):
             yield name, props, code

@@ -105,6 +105,11 @@ def test_stack_is_clean_under_all_rules(monkeypatch):
     ("            - Name: MYSQL_USER\n              Value: todobackend\n",
      "            - Name: MYSQL_PASSWORD\n              Value: hunter2\n", "E9009"),
     ("      - MigrateTask\n", "", "E9010"),
+    # The instances' declared HTTPS egress removed: the standalone rule to the database drops the default.
+    ("      SecurityGroupEgress:\n        - Description: AWS APIs, ECR layers in S3, dnf repositories\n"
+     "          IpProtocol: tcp\n          FromPort: 443\n          ToPort: 443\n          CidrIp: 0.0.0.0/0\n", "", "E9012"),
+    ("          MemoryReservation: 64\n", "          MemoryReservation: 5\n", "E9013"),
+    ("          HttpPutResponseHopLimit: 1\n", "          HttpPutResponseHopLimit: 2\n", "E9014"),
 ])
 def test_rules_catch_a_regression_in_the_stack(old, new, rule_id, outside_the_repo):
     """Each lesson broken in stack.yml itself is caught by its rule, and only by it."""
@@ -126,7 +131,8 @@ def test_one_off_commands_are_configurable(outside_the_repo):
 @pytest.mark.parametrize("name, secret", [
     ("MYSQL_PASSWORD", True), ("DB_PASSWD", True), ("SECRET_KEY", True), ("SECRET_KEY_BASE", True),
     ("API_TOKEN", True), ("STRIPE_API_KEY", True), ("AWS_SECRET_ACCESS_KEY", True), ("JWT_PRIVATE_KEY", True),
-    ("password", True),
+    ("password", True), ("APP_KEY", True), ("APP_KEYS", True), ("JWT_SECRET", True),
+    ("database__connection__password", True), ("APP_KEY_ID", False), ("APP_NAME", False),
     ("PASSWORD_MIN_LENGTH", False), ("DB_SECRET_ARN", False), ("DB_PASSWORD_FILE", False),
     ("SECRET_NAME", False), ("CACHE_KEY_PREFIX", False), ("MONKEY_MODE", False), ("TOKENIZER", False),
     ("KEYCLOAK_REALM", False), ("PUBLIC_KEY", False), ("", False),
