@@ -7,12 +7,11 @@ import uuid
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.moto_api import state_manager
 
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID, CloudFormationEndpoint
 from tests.support.lambda_runtime import LambdaContext
-from tests.support.moto_ecs import REGION, EcsCluster, migrate_task_definition
+from tests.support.moto_ecs import REGION, EcsCluster, MotoAccount, migrate_task_definition
 from tests.support.template import HANDLER
 
 TIMINGS = []
@@ -40,13 +39,18 @@ def task_runner():
     return module
 
 
+@pytest.fixture(scope="session")
+def moto_account():
+    """moto's backends and botocore's service models, built once per session (see MotoAccount)."""
+    return MotoAccount()
+
+
 @pytest.fixture
-def aws(monkeypatch):
-    """moto for every AWS call; the handler's boto3.client() uses the session yielded here."""
+def aws(moto_account, monkeypatch):
+    """moto for every AWS call, ECS empty; the handler's boto3.client() uses the session yielded here."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
+    with moto_account.active() as session:
         state_manager.set_transition("ecs::task", {"progression": "immediate"})
-        session = boto3.Session(region_name=REGION)
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
         yield session
         state_manager.unset_transition("ecs::task")
@@ -59,8 +63,8 @@ def keep_tasks_running(aws):
 
 
 @pytest.fixture
-def cluster(aws):
-    return EcsCluster(aws)
+def cluster(aws, moto_account):
+    return EcsCluster(aws, moto_account.instance_identity_document(aws))
 
 
 @pytest.fixture
