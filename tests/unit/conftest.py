@@ -1,5 +1,4 @@
 """Fixtures for the task-runner tests: moto ECS, a local CloudFormation response endpoint, the handler."""
-import importlib.util
 import json
 import socket
 import threading
@@ -10,9 +9,8 @@ import pytest
 from moto.moto_api import state_manager
 
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID, CloudFormationEndpoint
-from tests.support.lambda_runtime import LambdaContext
+from tests.support.lambda_runtime import LambdaContext, load_handler, load_handler_with_shorter_response_settings
 from tests.support.moto_ecs import REGION, EcsCluster, MotoAccount, migrate_task_definition
-from tests.support.template import HANDLER
 
 TIMINGS = []
 
@@ -32,11 +30,14 @@ def timings():
 
 @pytest.fixture(scope="session")
 def task_runner():
-    """lambda/task_runner.py, loaded from the file CloudFormation deploys ('lambda' is no importable name)."""
-    spec = importlib.util.spec_from_file_location("task_runner", HANDLER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """lambda/task_runner.py as CloudFormation deploys it."""
+    return load_handler()
+
+
+@pytest.fixture
+def fast_response_task_runner():
+    """The handler with its response timeout and backoff RESPONSE_SCALE times shorter (see the loader)."""
+    return load_handler_with_shorter_response_settings()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from moto.moto_api import state_manager
 from werkzeug import Response
 
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID
-from tests.support.lambda_runtime import FakeClock, LambdaContext
+from tests.support.lambda_runtime import RESPONSE_SCALE, FakeClock, LambdaContext
 
 CREATED_ID = "MigrateTask-" + hashlib.sha256(STACK_ID.encode()).hexdigest()[:12]
 STOPPED = "Essential container in task exited"
@@ -474,16 +474,22 @@ def test_event_without_response_url_is_logged_and_raised(event, task_runner, cap
     assert undelivered(task_runner, request, capsys)["problem"] == "the event has no ResponseURL"
 
 
-def test_silent_response_url_gives_up_within_the_derived_worst_case(event, task_runner, silent_server, capsys,
-                                                                   timings):
-    started = time.monotonic()
-    assert undelivered(task_runner, event(ResponseURL=silent_server), capsys)["problem"] == (
+def test_silent_response_url_gives_up_within_the_derived_worst_case(event, task_runner, fast_response_task_runner,
+                                                                   silent_server, capsys, timings, monkeypatch):
+    # Production settings wait 7 s here; the same code with every setting a quarter as long, a quarter of that.
+    fast = fast_response_task_runner
+    assert fast.RESPONSE_SECONDS == task_runner.RESPONSE_SECONDS / RESPONSE_SCALE
+    delivering, deliver = [], fast.deliver
+    monkeypatch.setattr(fast, "deliver", lambda *args: delivering.append(time.monotonic()) or deliver(*args))
+    assert undelivered(fast, event(ResponseURL=silent_server), capsys)["problem"] == (
         "MaxRetryError: ReadTimeoutError")
-    waited = time.monotonic() - started
+    waited = time.monotonic() - delivering[0]
+    # Every attempt waited its whole timeout, so the shorter settings were the ones in use.
+    assert waited >= (fast.RESPONSE_RETRY.total + 1) * fast.RESPONSE_TIMEOUT.total
     # A correctness bound, not a speed target: the time guard keeps RESPONSE_SECONDS back for this.
-    assert waited <= task_runner.RESPONSE_SECONDS + 1
-    timings.append(f"response URL that never answers: gave up after {waited:.2f} s "
-                   f"(derived worst case {task_runner.RESPONSE_SECONDS:g} s)")
+    assert waited <= fast.RESPONSE_SECONDS + 1 / RESPONSE_SCALE
+    timings.append(f"response URL that never answers, settings / {RESPONSE_SCALE}: gave up after {waited:.2f} s "
+                   f"(derived worst case {fast.RESPONSE_SECONDS:g} s; {task_runner.RESPONSE_SECONDS:g} s in production)")
 
 
 def test_long_reason_is_truncated_to_fit_4096_bytes(event, invoke, cloudformation, cluster, task_runner):
