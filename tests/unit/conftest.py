@@ -1,10 +1,15 @@
-"""Fixtures for the task-runner tests: moto ECS, a local CloudFormation response endpoint, the handler."""
+"""Fixtures for the unit tests: cfn-lint's rules loaded once; for the task runner, moto ECS, a local CloudFormation
+response endpoint, the handler."""
+import functools
 import json
 import socket
 import threading
 import uuid
 
+from unittest import mock
+
 import boto3
+import cfnlint.helpers
 import pytest
 from moto.moto_api import state_manager
 
@@ -26,6 +31,17 @@ def pytest_terminal_summary(terminalreporter):
 def timings():
     """Lines printed in the terminal summary (speed is reported, never asserted)."""
     return TIMINGS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cfn_lint_rules_loaded_once():
+    """cfn-lint's api.lint() imports and builds every rule of each rules directory (its ~300 built-in rules
+    and their schemas take about a second) on every call. cfn-lint's own runner reuses rule objects from
+    one template to the next, configuring and initializing them again for each, so the tests' lint()
+    calls share them too."""
+    with mock.patch.object(cfnlint.helpers, "load_plugins", functools.lru_cache(maxsize=None)(
+            cfnlint.helpers.load_plugins)):
+        yield
 
 
 @pytest.fixture(scope="session")
