@@ -1,6 +1,7 @@
 """Fixtures for the unit tests: cfn-lint's rules loaded once; for the task runner, moto ECS, a local CloudFormation
 response endpoint, the handler."""
 import functools
+import gc
 import json
 import socket
 import threading
@@ -68,7 +69,14 @@ def fast_response_task_runner():
 @pytest.fixture(scope="session")
 def moto_account():
     """moto's backends and botocore's service models, built once per session (see MotoAccount)."""
-    return MotoAccount()
+    account = MotoAccount()
+    with account.active() as session:
+        account.instance_identity_document(session)
+    # What stays for the session (moto's EC2 model, cfn-lint's schemas) need not be rescanned by every
+    # full garbage collection.
+    gc.collect()
+    gc.freeze()
+    return account
 
 
 @pytest.fixture
