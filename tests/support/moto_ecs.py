@@ -1,4 +1,4 @@
-"""moto for the task-runner tests: one account per session, an ECS cluster per test, and the one place that
+"""moto for the task-runner tests: one account per session, ECS emptied for each test, and the one place that
 fills moto's gaps."""
 import contextlib
 import json

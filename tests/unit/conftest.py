@@ -6,7 +6,6 @@ import json
 import socket
 import threading
 import uuid
-
 from unittest import mock
 
 import boto3
@@ -72,8 +71,8 @@ def moto_account():
     account = MotoAccount()
     with account.active() as session:
         account.instance_identity_document(session)
-    # What stays for the session (moto's EC2 model, cfn-lint's schemas) need not be rescanned by every
-    # full garbage collection.
+    # What was built so far stays for the session (moto's EC2 model above all): keep the garbage
+    # collector's full scans from walking it again and again.
     gc.collect()
     gc.freeze()
     return account
