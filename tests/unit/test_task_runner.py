@@ -335,12 +335,13 @@ def test_time_guard_on_the_real_clock(event, invoke, cluster, task_runner, keep_
 
 # --- one migration at a time ---------------------------------------------------------------------------
 
-def test_retried_invocation_follows_the_task_it_started(event, invoke, task_runner, cluster, cloudformation,
-                                                        logged):
+def test_retried_invocation_follows_the_task_it_started(event, invoke, fast_response_task_runner, cluster,
+                                                        cloudformation, logged):
     request = event()
     cloudformation.fail_next(500, 500, 500)  # the first invocation cannot answer, so Lambda retries it
-    with pytest.raises(task_runner.ResponseNotDelivered):
-        task_runner.handler(request, LambdaContext(300))
+    # (A quarter of the production backoff between its attempts: how long it waits is not the point here.)
+    with pytest.raises(fast_response_task_runner.ResponseNotDelivered):
+        fast_response_task_runner.handler(request, LambdaContext(300))
     response = invoke(request)
     [task_arn] = cluster.task_arns()
     assert response["Data"] == {"TaskArn": task_arn, "ExitCode": 0}
@@ -442,9 +443,10 @@ def undelivered(task_runner, request, capsys):
     return failure
 
 
-def test_response_never_delivered_is_logged_and_raised_without_the_url(event, task_runner, cloudformation, capsys):
+def test_response_never_delivered_is_logged_and_raised_without_the_url(event, fast_response_task_runner,
+                                                                      cloudformation, capsys):
     cloudformation.fail_always(503)
-    failure = undelivered(task_runner, event(), capsys)
+    failure = undelivered(fast_response_task_runner, event(), capsys)  # a quarter of the backoff, same attempts
     assert failure == {"step": "response_not_delivered", "status": "SUCCESS",
                        "problem": "MaxRetryError: too many 503 error responses"}
     assert len(cloudformation.requests) == 3
@@ -456,9 +458,11 @@ def test_response_rejected_with_4xx_is_not_retried(event, task_runner, cloudform
     assert len(cloudformation.requests) == 1
 
 
-def test_connection_errors_are_retried_then_raised(event, task_runner, dropping_server, capsys):
+def test_connection_errors_are_retried_then_raised(event, fast_response_task_runner, dropping_server, capsys):
     url, connections = dropping_server
-    assert undelivered(task_runner, event(ResponseURL=url), capsys)["problem"] == "MaxRetryError: ProtocolError"
+    # A quarter of the backoff, the same attempts.
+    assert undelivered(fast_response_task_runner, event(ResponseURL=url), capsys)["problem"] == (
+        "MaxRetryError: ProtocolError")
     assert len(connections) == 3
 
 
