@@ -1,6 +1,6 @@
 """Print how long cfn-lint takes on stack.yml with and without the project rules in rules/.
 
-    python tools/lint_timing.py [--runs 7]
+    python tools/lint_timing.py [--runs 7] [--template stack.yml]
 
 Runs cfn-lint in process the way the lint env does (regions and checks from .cfnlintrc), alternating
 the two configurations --runs times after a warm-up, and prints the median of each. The difference is
@@ -57,7 +57,7 @@ def whole_lint(text: str, common: dict, runs: int) -> dict:
 def project_rule_checks(text: str, regions: list) -> dict:
     """Seconds each project rule's match() takes on the parsed template."""
     template, _ = decode_str(text)
-    cfn = Template("stack.yml", template, regions)
+    cfn = Template(None, template, regions)
     costs = {}
     for rule in sorted(load_plugins(RULES), key=lambda rule: rule.id):
         rule.configure()
@@ -68,9 +68,11 @@ def project_rule_checks(text: str, regions: list) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="timed runs each way (default: 7)")
+    parser.add_argument("--template", default=os.path.join(ROOT, "stack.yml"), type=os.path.abspath,
+                        help="template to lint (default: stack.yml)")
     args = parser.parse_args(argv)
-    with open(os.path.join(ROOT, "stack.yml")) as stack:
-        text = stack.read()
+    with open(args.template) as template:
+        text = template.read()
     common = settings()
     medians = whole_lint(text, common, args.runs)
     for name, seconds in medians.items():

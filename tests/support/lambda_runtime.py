@@ -1,5 +1,35 @@
-"""The parts of the Lambda runtime the task runner uses: its context and the passing of time."""
+"""The parts of the Lambda runtime the task runner uses: its code loaded from a file, its context and the passing
+of time."""
+import importlib.util
 import time
+from unittest import mock
+
+import urllib3
+
+from tests.support.template import HANDLER
+
+RESPONSE_SCALE = 4
+
+
+def load_handler(name="task_runner"):
+    """lambda/task_runner.py, loaded from the file CloudFormation deploys ('lambda' is no importable name)."""
+    spec = importlib.util.spec_from_file_location(name, HANDLER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_handler_with_shorter_response_settings():
+    """The handler loaded again with its response timeout and backoff written RESPONSE_SCALE times shorter.
+
+    The same code derives RESPONSE_SECONDS from them, so a wait on the real clock proves the derivation
+    in a fraction of the production worst case (the derivation is linear in both settings).
+    """
+    timeout, retry = urllib3.Timeout, urllib3.Retry
+    with mock.patch.object(urllib3, "Timeout", lambda total: timeout(total=total / RESPONSE_SCALE)), \
+            mock.patch.object(urllib3, "Retry", lambda backoff_factor, **kwargs: retry(
+                backoff_factor=backoff_factor / RESPONSE_SCALE, **kwargs)):
+        return load_handler("task_runner_fast_response")
 
 
 class LambdaContext:

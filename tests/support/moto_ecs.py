@@ -1,7 +1,14 @@
-"""An ECS cluster on moto for the task-runner tests, and the one place that fills moto's gaps."""
+"""moto for the task-runner tests: one account per session, ECS emptied for each test, and the one place that
+fills moto's gaps."""
+import contextlib
 import json
 
+import boto3
+import botocore.session
+from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ec2.exceptions import InvalidInstanceIdError
+from moto.ec2.models import ec2_backends
 from moto.ec2.utils import generate_instance_identity_document
 from moto.ecs.models import Container, ecs_backends
 
@@ -37,22 +44,63 @@ def migrate_task_definition() -> dict:
     return definition
 
 
+class MotoAccount:
+    """moto's AWS account for a whole test session, patched into botocore only while a test uses it.
+
+    Building moto's backends and loading botocore's service models take a second or more (EC2's
+    alone about a second), so both happen once: the backends' data stays between tests, and every
+    session shares one model loader. What a test can see is still its own: ECS is emptied before
+    each test, and each test gets a new boto3 session, so event hooks a test registers end with it.
+    """
+
+    def __init__(self):
+        self._mock = mock_aws()
+        self._loader = botocore.session.get_session().get_component("data_loader")
+        self._instance_id = self._instance_document = None
+
+    @contextlib.contextmanager
+    def active(self):
+        """moto patched in, ECS empty; yields a new boto3 session on the shared models."""
+        self._mock.start(reset=False)
+        try:
+            ecs_backends[DEFAULT_ACCOUNT_ID][REGION].reset()
+            yield self.session()
+        finally:
+            self._mock.stop(remove_data=False)
+
+    def session(self) -> boto3.Session:
+        core = botocore.session.get_session()
+        core.register_component("data_loader", self._loader)
+        return boto3.Session(botocore_session=core, region_name=REGION)
+
+    def instance_identity_document(self, session) -> str:
+        """An EC2 instance's identity document, for register_container_instance; launched once, and
+        again only if another mock_aws reset moto's data in between."""
+        if not self._instance_exists():
+            [instance] = session.resource("ec2").create_instances(ImageId=EXAMPLE_AMI_ID, MinCount=1, MaxCount=1)
+            self._instance_id = instance.id
+            self._instance_document = json.dumps(generate_instance_identity_document(instance))
+        return self._instance_document
+
+    def _instance_exists(self) -> bool:
+        try:
+            return bool(self._instance_id) and bool(ec2_backends[DEFAULT_ACCOUNT_ID][REGION].get_instance(
+                self._instance_id))
+        except InvalidInstanceIdError:
+            return False
+
+
 class EcsCluster:
     """A cluster with one registered container instance, in the moto account the session talks to."""
 
-    def __init__(self, session):
+    def __init__(self, session, instance_identity_document):
         self.name = CLUSTER
         self.client = session.client("ecs")
         self.client.create_cluster(clusterName=CLUSTER)
-        self.container_instance_arn = self._register_instance(session)
+        registered = self.client.register_container_instance(
+            cluster=CLUSTER, instanceIdentityDocument=instance_identity_document)
+        self.container_instance_arn = registered["containerInstance"]["containerInstanceArn"]
         self.gaps = MotoGaps(session)
-
-    def _register_instance(self, session):
-        ec2 = session.resource("ec2")
-        [instance] = ec2.create_instances(ImageId=EXAMPLE_AMI_ID, MinCount=1, MaxCount=1)
-        document = json.dumps(generate_instance_identity_document(instance))
-        registered = self.client.register_container_instance(cluster=CLUSTER, instanceIdentityDocument=document)
-        return registered["containerInstance"]["containerInstanceArn"]
 
     def register(self, **definition) -> str:
         return self.client.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]

@@ -1,21 +1,32 @@
-"""Fixtures for the task-runner tests: moto ECS, a local CloudFormation response endpoint, the handler."""
-import importlib.util
+"""Fixtures for the unit tests: cfn-lint's rules loaded once; for the task runner, moto ECS, a local CloudFormation
+response endpoint, the handler."""
+import functools
+import gc
 import json
 import socket
 import threading
 import uuid
+from unittest import mock
 
 import boto3
+import cfnlint.helpers
 import pytest
-from moto import mock_aws
 from moto.moto_api import state_manager
 
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID, CloudFormationEndpoint
-from tests.support.lambda_runtime import LambdaContext
-from tests.support.moto_ecs import REGION, EcsCluster, migrate_task_definition
-from tests.support.template import HANDLER
+from tests.support.lambda_runtime import LambdaContext, load_handler, load_handler_with_shorter_response_settings
+from tests.support.moto_ecs import REGION, EcsCluster, MotoAccount, migrate_task_definition
 
 TIMINGS = []
+HANDLER_FIXTURES = {"task_runner", "fast_response_task_runner"}
+
+
+def pytest_collection_modifyitems(items):
+    """Coverage measures the handler alone: a test that never loads it runs without coverage's tracer,
+    which slows cfn-lint's rules by a third and can add nothing to the handler's coverage."""
+    for item in items:
+        if not HANDLER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.no_cover)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -31,22 +42,48 @@ def timings():
     return TIMINGS
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cfn_lint_rules_loaded_once():
+    """cfn-lint's api.lint() imports and builds every rule of each rules directory (its ~300 built-in rules
+    and their schemas take about a second) on every call. cfn-lint's own runner reuses rule objects from
+    one template to the next, configuring and initializing them again for each, so the tests' lint()
+    calls share them too."""
+    with mock.patch.object(cfnlint.helpers, "load_plugins", functools.lru_cache(maxsize=None)(
+            cfnlint.helpers.load_plugins)):
+        yield
+
+
 @pytest.fixture(scope="session")
 def task_runner():
-    """lambda/task_runner.py, loaded from the file CloudFormation deploys ('lambda' is no importable name)."""
-    spec = importlib.util.spec_from_file_location("task_runner", HANDLER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """lambda/task_runner.py as CloudFormation deploys it."""
+    return load_handler()
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    """moto for every AWS call; the handler's boto3.client() uses the session yielded here."""
+def fast_response_task_runner():
+    """The handler with its response timeout and backoff RESPONSE_SCALE times shorter (see the loader)."""
+    return load_handler_with_shorter_response_settings()
+
+
+@pytest.fixture(scope="session")
+def moto_account():
+    """moto's backends and botocore's service models, built once per session (see MotoAccount)."""
+    account = MotoAccount()
+    with account.active() as session:
+        account.instance_identity_document(session)
+    # What was built so far stays for the session (moto's EC2 model above all): keep the garbage
+    # collector's full scans from walking it again and again.
+    gc.collect()
+    gc.freeze()
+    return account
+
+
+@pytest.fixture
+def aws(moto_account, monkeypatch):
+    """moto for every AWS call, ECS empty; the handler's boto3.client() uses the session yielded here."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
+    with moto_account.active() as session:
         state_manager.set_transition("ecs::task", {"progression": "immediate"})
-        session = boto3.Session(region_name=REGION)
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
         yield session
         state_manager.unset_transition("ecs::task")
@@ -59,8 +96,8 @@ def keep_tasks_running(aws):
 
 
 @pytest.fixture
-def cluster(aws):
-    return EcsCluster(aws)
+def cluster(aws, moto_account):
+    return EcsCluster(aws, moto_account.instance_identity_document(aws))
 
 
 @pytest.fixture

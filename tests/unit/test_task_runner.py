@@ -10,7 +10,7 @@ from moto.moto_api import state_manager
 from werkzeug import Response
 
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID
-from tests.support.lambda_runtime import FakeClock, LambdaContext
+from tests.support.lambda_runtime import RESPONSE_SCALE, FakeClock, LambdaContext
 
 CREATED_ID = "MigrateTask-" + hashlib.sha256(STACK_ID.encode()).hexdigest()[:12]
 STOPPED = "Essential container in task exited"
@@ -335,12 +335,13 @@ def test_time_guard_on_the_real_clock(event, invoke, cluster, task_runner, keep_
 
 # --- one migration at a time ---------------------------------------------------------------------------
 
-def test_retried_invocation_follows_the_task_it_started(event, invoke, task_runner, cluster, cloudformation,
-                                                        logged):
+def test_retried_invocation_follows_the_task_it_started(event, invoke, fast_response_task_runner, cluster,
+                                                        cloudformation, logged):
     request = event()
     cloudformation.fail_next(500, 500, 500)  # the first invocation cannot answer, so Lambda retries it
-    with pytest.raises(task_runner.ResponseNotDelivered):
-        task_runner.handler(request, LambdaContext(300))
+    # (A quarter of the production backoff between its attempts: how long it waits is not the point here.)
+    with pytest.raises(fast_response_task_runner.ResponseNotDelivered):
+        fast_response_task_runner.handler(request, LambdaContext(300))
     response = invoke(request)
     [task_arn] = cluster.task_arns()
     assert response["Data"] == {"TaskArn": task_arn, "ExitCode": 0}
@@ -442,9 +443,10 @@ def undelivered(task_runner, request, capsys):
     return failure
 
 
-def test_response_never_delivered_is_logged_and_raised_without_the_url(event, task_runner, cloudformation, capsys):
+def test_response_never_delivered_is_logged_and_raised_without_the_url(event, fast_response_task_runner,
+                                                                      cloudformation, capsys):
     cloudformation.fail_always(503)
-    failure = undelivered(task_runner, event(), capsys)
+    failure = undelivered(fast_response_task_runner, event(), capsys)  # a quarter of the backoff, same attempts
     assert failure == {"step": "response_not_delivered", "status": "SUCCESS",
                        "problem": "MaxRetryError: too many 503 error responses"}
     assert len(cloudformation.requests) == 3
@@ -456,9 +458,11 @@ def test_response_rejected_with_4xx_is_not_retried(event, task_runner, cloudform
     assert len(cloudformation.requests) == 1
 
 
-def test_connection_errors_are_retried_then_raised(event, task_runner, dropping_server, capsys):
+def test_connection_errors_are_retried_then_raised(event, fast_response_task_runner, dropping_server, capsys):
     url, connections = dropping_server
-    assert undelivered(task_runner, event(ResponseURL=url), capsys)["problem"] == "MaxRetryError: ProtocolError"
+    # A quarter of the backoff, the same attempts.
+    assert undelivered(fast_response_task_runner, event(ResponseURL=url), capsys)["problem"] == (
+        "MaxRetryError: ProtocolError")
     assert len(connections) == 3
 
 
@@ -474,16 +478,22 @@ def test_event_without_response_url_is_logged_and_raised(event, task_runner, cap
     assert undelivered(task_runner, request, capsys)["problem"] == "the event has no ResponseURL"
 
 
-def test_silent_response_url_gives_up_within_the_derived_worst_case(event, task_runner, silent_server, capsys,
-                                                                   timings):
-    started = time.monotonic()
-    assert undelivered(task_runner, event(ResponseURL=silent_server), capsys)["problem"] == (
+def test_silent_response_url_gives_up_within_the_derived_worst_case(event, task_runner, fast_response_task_runner,
+                                                                   silent_server, capsys, timings, monkeypatch):
+    # Production settings wait 7 s here; the same code with every setting a quarter as long, a quarter of that.
+    fast = fast_response_task_runner
+    assert fast.RESPONSE_SECONDS == task_runner.RESPONSE_SECONDS / RESPONSE_SCALE
+    delivering, deliver = [], fast.deliver
+    monkeypatch.setattr(fast, "deliver", lambda *args: delivering.append(time.monotonic()) or deliver(*args))
+    assert undelivered(fast, event(ResponseURL=silent_server), capsys)["problem"] == (
         "MaxRetryError: ReadTimeoutError")
-    waited = time.monotonic() - started
+    waited = time.monotonic() - delivering[0]
+    # Every attempt waited its whole timeout, so the shorter settings were the ones in use.
+    assert waited >= (fast.RESPONSE_RETRY.total + 1) * fast.RESPONSE_TIMEOUT.total
     # A correctness bound, not a speed target: the time guard keeps RESPONSE_SECONDS back for this.
-    assert waited <= task_runner.RESPONSE_SECONDS + 1
-    timings.append(f"response URL that never answers: gave up after {waited:.2f} s "
-                   f"(derived worst case {task_runner.RESPONSE_SECONDS:g} s)")
+    assert waited <= fast.RESPONSE_SECONDS + 1 / RESPONSE_SCALE
+    timings.append(f"response URL that never answers, settings / {RESPONSE_SCALE}: gave up after {waited:.2f} s "
+                   f"(derived worst case {fast.RESPONSE_SECONDS:g} s; {task_runner.RESPONSE_SECONDS:g} s in production)")
 
 
 def test_long_reason_is_truncated_to_fit_4096_bytes(event, invoke, cloudformation, cluster, task_runner):
