@@ -97,8 +97,7 @@ def _plaintext_sources(value, hidden, plain, by_name):
             found.append("a resolved Secrets Manager reference")
         elif by_name and isinstance(concrete, (str, int, float)) and str(concrete):
             found.append("a literal")
-        found += [f"{kind} parameter {', '.join(sorted(leaked))}"
-                  for kind, leaked in (("NoEcho", referenced & hidden), ("plain", referenced & plain if by_name else set()))
-                  if leaked]
+        leaks = (("NoEcho", referenced & hidden), ("plain", referenced & plain if by_name else set()))
+        found += [f"{kind} parameter {', '.join(sorted(leaked))}" for kind, leaked in leaks if leaked]
         sources += [source for source in found if source not in sources]
     return sources
