@@ -3,7 +3,8 @@
 Lesson: in bridge mode with `HostPort: 0` (or no HostPort) each task gets an ephemeral host port,
 32768-60999 on current ECS-optimized AMIs. The load balancer's security group must be allowed into
 the instances' security group over that whole range, or every health check times out, targets stay
-unhealthy and the deployment never completes.
+unhealthy and the deployment never completes. An ingress from a CIDR or prefix list over the range
+("the VPC") counts: the load balancer's nodes have addresses in the VPC, which cannot be told offline.
 https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html
 """
 import pathlib
@@ -19,6 +20,7 @@ import _cfn_lessons as lessons  # noqa: E402
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 LAUNCH_SETTINGS = ("AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration")
 TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
+CIDR_SOURCES = ("CidrIp", "CidrIpv6", "SourcePrefixListId")
 
 
 class DynamicPortIngress(CloudFormationLintRule):
@@ -87,28 +89,41 @@ def _instance_groups(cfn, service):
 
 
 def _ingress_rules(cfn):
-    """(group, source group, rule) for every group-to-group ingress rule, inline or standalone.
+    """(group, source, rule) for every ingress rule, inline or standalone.
 
     A standalone rule on a group from outside the stack (`GroupId: !ImportValue ...` or a parameter)
-    yields the group None: it may be the instances' group, so it is not reported as missing."""
+    yields the group None: it may be the instances' group, so it is not reported as missing.
+    A rule from a CIDR or prefix list yields the source None: the load balancer's nodes have addresses
+    in the VPC, and whether the range holds them cannot be told offline."""
     for name in cfn.get_resources("AWS::EC2::SecurityGroupIngress"):
         rule = lessons.properties(cfn, name)
         groups = lessons.targets(cfn, name, "Properties", "GroupId", types=(SECURITY_GROUP,)) or [None]
         for group in groups:
-            for source in lessons.targets(cfn, name, "Properties", "SourceSecurityGroupId"):
+            for source in _sources(cfn, name, ["Properties", "SourceSecurityGroupId"], rule):
                 yield group, source, rule
     for name in cfn.get_resources(SECURITY_GROUP):
         inline = lessons.properties(cfn, name).get("SecurityGroupIngress", [])
         for index, rule in enumerate(inline if isinstance(inline, list) else []):
             path = ["Properties", "SecurityGroupIngress", index, "SourceSecurityGroupId"]
-            for source in lessons.targets(cfn, name, *path):
+            for source in _sources(cfn, name, path, rule):
                 yield name, source, rule
+
+
+def _sources(cfn, name, path, rule):
+    """The source groups a rule names, or [None] for a rule from a CIDR or prefix list."""
+    groups = lessons.targets(cfn, name, *path)
+    if groups or not isinstance(rule, dict):
+        return groups
+    return [None] if any(key in rule for key in CIDR_SOURCES) else []
 
 
 def _ingress_covers(cfn, sources, instance_groups):
     low, high = lessons.EPHEMERAL_PORTS
     for group, source, rule in _ingress_rules(cfn):
-        if source not in sources or (instance_groups and group is not None and group not in instance_groups):
+        if source is None and group in sources:
+            continue  # the load balancer's own ingress from its clients
+        if (source is not None and source not in sources) or (
+                instance_groups and group is not None and group not in instance_groups):
             continue
         protocol = str(rule.get("IpProtocol")).lower()
         if protocol == "-1":

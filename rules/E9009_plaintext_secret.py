@@ -7,6 +7,11 @@ containers secrets through `Secrets` (`ValueFrom` a Secrets Manager secret or SS
 which the execution role reads at task start. A `NoEcho` parameter with a non-empty `Default` ships
 its secret inside the template itself.
 
+Whatever a variable is called, a `NoEcho` parameter in its value (a password inside a connection URL)
+and a `{{resolve:secretsmanager:...}}` dynamic reference (CloudFormation resolves it and registers the
+task definition with the value; "Get a secret or secret value from Secrets Manager" in the
+CloudFormation User Guide) are secrets in plaintext too.
+
 A name looks like a secret when one of its `_`-separated segments is PASSWORD, SECRET, TOKEN (and the
 like) or KEY/KEYS after API/APP/SECRET/PRIVATE/ACCESS/MASTER (Laravel's APP_KEY, Strapi's APP_KEYS),
 unless its last segment says it only points at the
@@ -28,6 +33,8 @@ SECRET_SEGMENTS = {"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE", "SECRET", 
                    "APIKEY", "SECRETKEY", "PRIVATEKEY", "ACCESSKEY"}
 KEY_QUALIFIERS = {"API", "APP", "SECRET", "PRIVATE", "ACCESS", "SIGNING", "ENCRYPTION", "MASTER", "HMAC", "JWT"}
 # A last segment that says the value points at or describes the secret rather than holding it.
+# A dynamic reference CloudFormation replaces with the secret itself before ECS sees the value.
+RESOLVED_SECRET = "{{resolve:secretsmanager:"
 REFERENCE_SUFFIXES = {"ARN", "NAME", "ID", "URL", "URI", "PATH", "FILE", "LENGTH", "PREFIX", "SUFFIX",
                       "SIZE", "TTL", "TIMEOUT", "ENABLED", "HEADER", "PARAMETER", "REGION", "VERSION"}
 
@@ -47,8 +54,9 @@ class PlaintextSecret(CloudFormationLintRule):
     shortdesc = "Secret in a container environment variable or in a NoEcho parameter's Default"
     description = (
         "Environment variables named like secrets (a PASSWORD, SECRET or TOKEN segment, API_KEY, "
-        "APP_KEY...) set from literals or parameters are stored in clear text; use container "
-        "Secrets. NoEcho parameters must not have a Default."
+        "APP_KEY...) set from literals or parameters, and any with a NoEcho parameter or a resolved "
+        "Secrets Manager reference, are stored in clear text; use container Secrets. NoEcho "
+        "parameters must not have a Default."
     )
     source_url = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"
     tags = ["resources", "ecs", "parameters", "security", "project"]
@@ -64,26 +72,32 @@ class PlaintextSecret(CloudFormationLintRule):
         for task in cfn.get_resources("AWS::ECS::TaskDefinition"):
             for path, container in lessons.containers(cfn, task):
                 for variable_path, variable in lessons.items(container.get("Environment"), (*path, "Environment")):
-                    if not (isinstance(variable, dict) and is_secret_name(str(variable.get("Name", "")))):
+                    if not isinstance(variable, dict):
                         continue
-                    sources = _plaintext_sources(variable.get("Value"), hidden, plain)
+                    by_name = is_secret_name(str(variable.get("Name", "")))
+                    sources = _plaintext_sources(variable.get("Value"), hidden, plain, by_name)
                     if sources:
                         matches.append(RuleMatch(variable_path, (
-                            f"{variable['Name']} of container {container.get('Name')} in {task} is "
+                            f"{lessons.name_key(variable.get('Name'))} of container "
+                            f"{lessons.name_key(container.get('Name'))} in {task} is "
                             f"{' or '.join(sources)} in plaintext; pass it through Secrets")))
         return matches
 
 
-def _plaintext_sources(value, hidden, plain):
-    """How each Fn::If branch of the value leaks a secret: 'a literal', 'NoEcho parameter X' or
-    'plain parameter X' (shown in the stack's parameters too)."""
+def _plaintext_sources(value, hidden, plain, by_name):
+    """How each Fn::If branch of the value leaks a secret: 'a resolved Secrets Manager reference' or
+    'NoEcho parameter X' whatever the variable's name; for a secret name also 'a literal' or 'plain
+    parameter X' (shown in the stack's parameters too)."""
     sources = []
     for _, concrete in lessons.alternatives(value):
-        if isinstance(concrete, (str, int, float)) and str(concrete):
-            found = ["a literal"]
-        else:
-            referenced = lessons.parameter_refs(concrete)
-            found = [f"{kind} parameter {', '.join(sorted(leaked))}"
-                     for kind, leaked in (("NoEcho", referenced & hidden), ("plain", referenced & plain)) if leaked]
+        text = lessons.template_text(concrete)
+        referenced = lessons.parameter_refs(concrete)
+        found = []
+        if text is not None and RESOLVED_SECRET in text:
+            found.append("a resolved Secrets Manager reference")
+        elif by_name and isinstance(concrete, (str, int, float)) and str(concrete):
+            found.append("a literal")
+        leaks = (("NoEcho", referenced & hidden), ("plain", referenced & plain if by_name else set()))
+        found += [f"{kind} parameter {', '.join(sorted(leaked))}" for kind, leaked in leaks if leaked]
         sources += [source for source in found if source not in sources]
     return sources

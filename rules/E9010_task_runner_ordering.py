@@ -1,11 +1,11 @@
 """E9010: a task-runner custom resource without capacity, or a service that does not wait for it.
 
-Lesson: a custom resource that runs an ECS task (its properties name a `Cluster` and a
-`TaskDefinition`) needs container instances in that cluster, or `run_task` has nowhere to place the
-task and the deploy fails. It must `DependsOn` the Auto Scaling group that provides the cluster's
-capacity. And a service on the same cluster must `DependsOn` such a task (the database migration),
-or new application tasks start against an unmigrated database. A task runner that itself comes after
-the service (a post-deploy task) is left alone.
+Lesson: a custom resource that runs an ECS task (its properties name a `Cluster` or `ClusterArn` and
+a `TaskDefinition` or `TaskDefinitionArn`) needs container instances in that cluster, or `run_task`
+has nowhere to place the task and the deploy fails. It must `DependsOn` the Auto Scaling group that
+provides the cluster's capacity. And a service on the same cluster must `DependsOn` such a task (the
+database migration), or new application tasks start against an unmigrated database. A task runner
+that itself comes after the service (a post-deploy task) is left alone.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html
 """
 import pathlib
@@ -35,7 +35,7 @@ class TaskRunnerOrdering(CloudFormationLintRule):
     def match(self, cfn):
         matches = []
         for runner in lessons.task_runners(cfn):
-            clusters = lessons.targets(cfn, runner, "Properties", "Cluster", types=(CLUSTER,))
+            clusters = lessons.runner_targets(cfn, runner, "Cluster", types=(CLUSTER,))
             capacity = [
                 group for group in cfn.get_resources(CAPACITY)
                 if any(lessons.ordered_after(cfn, group, cluster) for cluster in clusters)
@@ -53,8 +53,8 @@ class TaskRunnerOrdering(CloudFormationLintRule):
     @staticmethod
     def _services_on_same_cluster(cfn, runner):
         """Services naming the runner's cluster: the same value, or the same cluster resource."""
-        value = lessons.properties(cfn, runner)["Cluster"]
-        resources = set(lessons.targets(cfn, runner, "Properties", "Cluster"))
+        value = lessons.properties(cfn, runner)[lessons.task_runners(cfn)[runner]["Cluster"]]
+        resources = set(lessons.runner_targets(cfn, runner, "Cluster"))
         return [
             service for service in cfn.get_resources("AWS::ECS::Service")
             if lessons.properties(cfn, service).get("Cluster") == value

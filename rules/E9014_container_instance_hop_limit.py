@@ -56,12 +56,16 @@ class ContainerInstanceHopLimit(CloudFormationLintRule):
 def _bridge_tasks_on(cfn, launch):
     """Task definitions in bridge or default network mode that run in a cluster the instances join."""
     clusters = [c for c in cfn.get_resources(CLUSTER) if lessons.ordered_after(cfn, launch, c)]
-    runners = list(cfn.get_resources("AWS::ECS::Service")) + list(lessons.task_runners(cfn))
+    # Services name Cluster and TaskDefinition; task runners may name them ClusterArn, TaskDefinitionArn.
+    runners = {name: {"Cluster": "Cluster", "TaskDefinition": "TaskDefinition"}
+               for name in cfn.get_resources("AWS::ECS::Service")}
+    runners.update(lessons.task_runners(cfn))
     found = []
-    for runner in runners:
-        if not set(lessons.targets(cfn, runner, "Properties", "Cluster", types=(CLUSTER,))) & set(clusters):
+    for runner, keys in runners.items():
+        if not set(lessons.targets(cfn, runner, "Properties", keys["Cluster"], types=(CLUSTER,))) & set(clusters):
             continue
-        for task in lessons.targets(cfn, runner, "Properties", "TaskDefinition", types=("AWS::ECS::TaskDefinition",)):
+        for task in lessons.targets(cfn, runner, "Properties", keys["TaskDefinition"],
+                                    types=("AWS::ECS::TaskDefinition",)):
             mode = lessons.properties(cfn, task).get("NetworkMode", "bridge")
             if isinstance(mode, str) and mode in BRIDGE_MODES and task not in found:
                 found.append(task)

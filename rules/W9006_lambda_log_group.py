@@ -5,8 +5,9 @@ A stack that creates that group to set retention must name it exactly so, create
 (`DependsOn`: otherwise the first invocation creates the group and the stack's own group fails with
 "already exists"), and give the function's role `logs:CreateLogStream` and `logs:PutLogEvents` on it.
 Miss any of the three and the function runs without logs: the chapter's "where are my logs?".
-A group named after the function's generated name (`!Sub /aws/lambda/${Function}`) is created after
-the function and cannot be depended on: name the function and build the group's name from that value.
+A group named from the function's Ref (`!Sub /aws/lambda/${Function}`, its generated name or its
+FunctionName) is created after the function and cannot be depended on: name the function and build
+the group's name from that value.
 No race exists, and nothing is said about the order, when the function's role may not create log
 groups (Lambda then cannot create it first), or when every invoker in the stack (custom resources,
 event sources, permissions, rules, subscriptions) waits for the group, directly or through a resource
@@ -50,16 +51,19 @@ class LambdaLogGroup(CloudFormationLintRule):
         matches = []
         for function in cfn.get_resources("AWS::Lambda::Function"):
             props = lessons.properties(cfn, function)
-            expected = "/aws/lambda/" + (lessons.template_text(props.get("FunctionName")) or "${" + function + "}")
+            named = lessons.template_text(props.get("FunctionName"))
+            # `!Ref Function` is the function's name too, set or generated.
+            by_ref = "/aws/lambda/${" + function + "}"
+            expected = "/aws/lambda/" + named if named else by_ref
             configured = lessons.targets(cfn, function, "Properties", "LoggingConfig", "LogGroup", types=(LOG_GROUP,))
             roles = lessons.targets(cfn, function, "Properties", "Role", types=(ROLE,))
-            for group in _log_groups_of(cfn, function, expected, configured):
+            for group in _log_groups_of(cfn, function, (expected, by_ref), configured):
                 name = lessons.template_text(lessons.properties(cfn, group).get("LogGroupName"))
-                if group not in configured and name != expected:
+                if group not in configured and name not in (expected, by_ref):
                     matches.append(RuleMatch(["Resources", group, "Properties", "LogGroupName"], (
                         f"{function} writes to {expected}, not to {name}: {group} stays empty")))
                     continue
-                problem = _order_problem(cfn, function, group, roles, name or "")
+                problem = _order_problem(cfn, function, group, roles, name or "", named is not None)
                 if problem:
                     matches.append(RuleMatch(*problem))
                 for role in roles:
@@ -70,18 +74,18 @@ class LambdaLogGroup(CloudFormationLintRule):
         return matches
 
 
-def _log_groups_of(cfn, function, expected, configured):
+def _log_groups_of(cfn, function, names, configured):
     """Groups meant for this function: configured, depended on, or named for it.
 
     A group its role may write to is not one of them: roles are shared between functions."""
     found = list(configured)
     found += [g for g in lessons.depends_on(cfn, function) if lessons.resource_type(cfn, g) == LOG_GROUP]
     found += [g for g in cfn.get_resources(LOG_GROUP)
-              if lessons.template_text(lessons.properties(cfn, g).get("LogGroupName")) == expected]
+              if lessons.template_text(lessons.properties(cfn, g).get("LogGroupName")) in names]
     return list(dict.fromkeys(found))
 
 
-def _order_problem(cfn, function, group, roles, group_name):
+def _order_problem(cfn, function, group, roles, group_name, named):
     """(path, message) if Lambda may create the group before the stack does: the function's role may
     create log groups and something may invoke the function before the group exists; else None."""
     if lessons.ordered_after(cfn, function, group):
@@ -97,9 +101,14 @@ def _order_problem(cfn, function, group, roles, group_name):
             f"{function} must DependsOn {group}, or its first invocation creates the group "
             f"and the stack's own {group} fails")
     fix = f"make {' and '.join(early)} DependsOn {group}, or " if early else ""
+    if named:
+        name_it = (f"write the LogGroupName from {function}'s FunctionName, not its Ref, and make "
+                   f"{function} DependsOn {group}")
+    else:
+        name_it = f"set {function}'s FunctionName and build the LogGroupName from the same value"
     return ["Resources", group, "Properties", "LogGroupName"], (
         f"{group} takes its name from {function}, which therefore cannot DependsOn it (a circular "
-        f"dependency): {fix}set {function}'s FunctionName and build the LogGroupName from the same value")
+        f"dependency): {fix}{name_it}")
 
 
 def _invokers(cfn, function):

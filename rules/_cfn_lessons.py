@@ -168,13 +168,29 @@ def service_task_definition(cfn, service: str) -> str | None:
     return found[0] if found else None
 
 
-def task_runners(cfn) -> dict[str, dict]:
-    """Custom resources that run an ECS task: their properties name a Cluster and a TaskDefinition."""
-    return {
-        name: body for name, body in cfn.get_resources().items()
-        if is_custom_resource(body["Type"])
-        and {"Cluster", "TaskDefinition"} <= set(properties(cfn, name))
-    }
+# How a task-running custom resource may name its inputs: its handler reads whatever keys it chose.
+RUNNER_KEYS = {"Cluster": ("Cluster", "ClusterArn"), "TaskDefinition": ("TaskDefinition", "TaskDefinitionArn")}
+
+
+def task_runners(cfn) -> dict[str, dict[str, str]]:
+    """Custom resources that run an ECS task: their properties name a cluster and a task definition
+    (Cluster or ClusterArn, TaskDefinition or TaskDefinitionArn). Each maps to the keys it uses:
+    {"Cluster": "ClusterArn", "TaskDefinition": "TaskDefinitionArn"}."""
+    found = {}
+    for name, body in cfn.get_resources().items():
+        if not is_custom_resource(body["Type"]):
+            continue
+        props = properties(cfn, name)
+        keys = {role: next((key for key in choices if key in props), None) for role, choices in RUNNER_KEYS.items()}
+        if None not in keys.values():
+            found[name] = keys
+    return found
+
+
+def runner_targets(cfn, runner: str, role: str, types: tuple[str, ...] = ()) -> list[str]:
+    """Resources a task runner's Cluster or TaskDefinition input (by whichever key) points at."""
+    key = task_runners(cfn).get(runner, {}).get(role)
+    return targets(cfn, runner, "Properties", key, types=types) if key else []
 
 
 def listeners_forwarding_to(cfn, target_group: str) -> list[str]:
@@ -226,7 +242,7 @@ def awslogs_groups(cfn) -> tuple[list[tuple[list, str]], set[tuple[str, str, str
     missing, unordered = [], set()
     for task in cfn.get_resources("AWS::ECS::TaskDefinition"):
         runners = services_running(cfn, task) + [
-            name for name in task_runners(cfn) if task in targets(cfn, name, "Properties", "TaskDefinition")
+            name for name in task_runners(cfn) if task in runner_targets(cfn, name, "TaskDefinition")
         ]
         for path, container in containers(cfn, task):
             config = container.get("LogConfiguration")
