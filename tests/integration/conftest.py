@@ -20,6 +20,7 @@ from tests.integration.smoke.readiness import IN_THE_REPORT, NotReady, timing_pr
 from tests.integration.smoke.target import NO_TARGET, Target, TargetError, choose
 from tests.integration.smoke.todos import ApiClient, Ledger, TodoClient, new_run_id
 from tests.integration.standin import StandIn
+from tests.support import worker_summary
 
 TARGET = pytest.StashKey[Target | None]()
 LINES = pytest.StashKey[list]()      # lines for the terminal summary
@@ -104,6 +105,19 @@ def pytest_runtest_makereport(item, call):
     if item.get_closest_marker("selftest") is None:
         item.config.stash[TARGET_TIME].append(report.duration)
     return report
+
+
+def pytest_sessionfinish(session):
+    stash = session.config.stash
+    worker_summary.send(session.config, findings=stash.get(FINDINGS, []), lines=stash.get(LINES, []),
+                        target_time=stash.get(TARGET_TIME, []))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    stash = node.config.stash
+    for key, name in ((FINDINGS, "findings"), (LINES, "lines"), (TARGET_TIME, "target_time")):
+        stash[key].extend(worker_summary.received(node, name))
 
 
 def pytest_terminal_summary(terminalreporter, config):

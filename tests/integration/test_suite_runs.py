@@ -104,6 +104,23 @@ def test_items_whose_delete_fails_are_listed_and_fail_the_test(pytester):
     assert report[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
 
 
+def test_with_xdist_workers_the_smoke_report_still_lists_what_was_left(pytester):
+    """tox runs the stand-in suite with -n 2: what the workers found reaches the controller's report."""
+    def router(method, path, number):
+        if method == "DELETE":
+            raise ConnectionResetError("the task went away")
+        return 0
+
+    standin = StandIn(register_delay=0, router=router)
+    result = against(pytester, standin, "-n", "2", "-k", "lifecycle or root")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    report = smoke_report(result)
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created")
+    assert report[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
+    assert any(line.startswith("readiness timeline: ") for line in report)
+    assert report[-1].startswith("tests against the target: ")
+
+
 def test_a_target_that_is_not_ready_is_diagnosed_once_and_every_other_test_points_there(pytester):
     result = against(pytester, StandIn(register_delay=0, mode=CRASHING),
                      files=("test_readiness.py", "test_api.py", "test_security.py"))

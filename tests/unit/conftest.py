@@ -13,6 +13,7 @@ import cfnlint.helpers
 import pytest
 from moto.moto_api import state_manager
 
+from tests.support import worker_summary
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID, CloudFormationEndpoint
 from tests.support.lambda_runtime import LambdaContext, load_handler, load_handler_with_shorter_response_settings
 from tests.support.moto_ecs import REGION, EcsCluster, MotoAccount, migrate_task_definition
@@ -31,6 +32,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if not HANDLER_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.no_cover)
+
+
+def pytest_sessionfinish(session):
+    worker_summary.send(session.config, timings=TIMINGS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    TIMINGS.extend(worker_summary.received(node, "timings"))
 
 
 def pytest_terminal_summary(terminalreporter):
