@@ -647,6 +647,9 @@ def test_readme_names_the_mysql_client_the_database_needs():
     # What users see while an AMI update replaces instances.
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
      "What happens to traffic when the AMI changes"),
+    # ECS refuses a launch type -> strategy switch without a forced deployment (aws-cdk#34631).
+    (lambda: "CapacityProviderStrategy" in props("ApplicationService")
+     and "ForceNewDeployment" not in props("ApplicationService"), "must force a new deployment"),
 ])
 def test_readme_deploy_section_says(applies, phrase):
     if applies():
