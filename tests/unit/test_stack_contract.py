@@ -349,7 +349,7 @@ def depends_on_of(body):
     ("ApplicationService", "ApplicationClusterCapacityProviders"),
     # The association goes before the provider ("associated with a cluster").
     ("ApplicationClusterCapacityProviders", "ApplicationCapacityProvider"),
-    # The provider (and its draining hook) before the group it manages.
+    # The provider before the group it manages (its draining hook can stay: README, Deleting the stack).
     ("ApplicationCapacityProvider", "ApplicationAutoscaling"),
     # The group's instances leave the cluster before it is deleted ("Container Instances are active").
     ("ApplicationAutoscaling", "ApplicationCluster"),
@@ -650,6 +650,9 @@ def test_readme_names_the_mysql_client_the_database_needs():
     # ECS refuses a launch type -> strategy switch without a forced deployment (aws-cdk#34631).
     (lambda: "CapacityProviderStrategy" in props("ApplicationService")
      and "ForceNewDeployment" not in props("ApplicationService"), "must force a new deployment"),
+    # The draining hook can outlive the provider and hold instances during the stack's deletion.
+    (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
+     "aws autoscaling complete-lifecycle-action --lifecycle-hook-name ecs-managed-draining-termination-hook"),
 ])
 def test_readme_deploy_section_says(applies, phrase):
     if applies():
