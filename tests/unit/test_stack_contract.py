@@ -653,6 +653,10 @@ def test_readme_names_the_mysql_client_the_database_needs():
     # The draining hook can outlive the provider and hold instances during the stack's deletion.
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
      "aws autoscaling complete-lifecycle-action --lifecycle-hook-name ecs-managed-draining-termination-hook"),
+    # Without managed scaling, run_task fails at once rather than leaving the task in PROVISIONING
+    # ("Deep Dive on Amazon ECS Cluster Auto Scaling", quoted in PRX/Infrastructure#402).
+    (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedScaling"]["Status"]
+     == "DISABLED", "fails at once instead of waiting in `PROVISIONING`"),
 ])
 def test_readme_deploy_section_says(applies, phrase):
     if applies():
