@@ -36,7 +36,7 @@ def props(name):
                                 "ApplicationLogGroup", "ApplicationLoadBalancerHttpListener", "MigrateTask"}),
         # run_task needs a registered container instance (through the cluster's default strategy);
         # migrate needs the DB; logs need a group.
-        ("MigrateTask", {"ApplicationAutoscaling", "ApplicationClusterCapacityProviders",
+        ("MigrateTask", {"ApplicationAutoscaling", "ApplicationCapacityReady",
                          "ApplicationDatabase", "ApplicationLogGroup"}),
     ],
 )
@@ -289,6 +289,64 @@ echo x >> {tmp_path}/calls
     calls = len((tmp_path / "calls").read_text().splitlines())
     assert (result.returncode == 0 and "installed" in result.stdout) is installed
     assert calls == min(failures + 1, 5)
+
+
+def _user_data_with_fakes(tmp_path, aws_answers):
+    """User data as bash runs it, its AWS and host commands replaced by fakes that log to tmp_path/calls.
+
+    `aws` answers the describe-clusters query with aws_answers in turn (the last one repeated)."""
+    log = tmp_path / "calls"
+    for name, body in {
+        "dnf": "exit 0",
+        "aws": f'n=$(grep -c "^aws" {log}); echo "aws $*" >> {log}\n'
+               f'answers=({" ".join(aws_answers)}); i=$(( n < {len(aws_answers)} ? n : {len(aws_answers) - 1} ))\n'
+               'echo "${answers[$i]}"',
+        "cfn-signal": f'echo "cfn-signal $*" >> {log}',
+        "curl": 'echo \'{"Cluster":"c","ContainerInstanceArn":"arn:aws:ecs:x"}\'',
+        "hostname": "echo i-test", "chown": "exit 0", "sleep": "exit 0",
+    }.items():
+        fake = tmp_path / name
+        fake.write_text(f"#!/bin/bash\n{body}\n")
+        fake.chmod(0o755)
+    values = {"AWS::StackName": "s", "AWS::Region": "r", "ApplicationCluster": "c",
+              "ApplicationCapacityReadyHandle": "https://wait.example/handle?X-Amz-Signature=x&y=z"}
+    script = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    script = re.sub(r"\$\{([\w:]+)\}", lambda m: values.get(m.group(1), m.group(0)), script)
+    for path in ("/opt/aws/bin/", "/etc/ecs/", "/data/public", "/var/log/"):
+        assert path in script
+        script = script.replace(path, f"{tmp_path}/" if path.endswith("/") else f"{tmp_path}/public")
+    (tmp_path / "ecs.config").touch()
+    subprocess.run(["bash", "-c", script + "\nwait\n"], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+                   check=True, timeout=20)
+    return log.read_text().splitlines()
+
+
+def test_first_deploy_instances_register_only_once_the_capacity_provider_is_there(tmp_path):
+    """The provider comes after the group: signal the group at once, hold the agent (it starts after user
+    data) until the cluster lists the provider, then tell ApplicationCapacityReady the instance registered."""
+    first_poll, group_signal, *polls, ready = _user_data_with_fakes(tmp_path, ["None", "None", "capacity-x"])
+    assert group_signal.startswith("cfn-signal -e 0 -r bootstrapped") and "--resource ApplicationAutoscaling" in group_signal
+    assert len(polls) == 2 and all("ecs describe-clusters --clusters c" in poll for poll in [first_poll, *polls])
+    assert ready == ("cfn-signal -e 0 -r ECS agent registered after 1 checks -i i-test "
+                     "https://wait.example/handle?X-Amz-Signature=x&y=z")
+
+
+def test_on_updates_instances_register_at_once_and_signal_the_group_when_registered(tmp_path):
+    """An AMI update's new instance: the provider exists, so the group's signal waits for registration."""
+    calls = _user_data_with_fakes(tmp_path, ["capacity-x"])
+    assert len(calls) == 2 and calls[0].startswith("aws ecs describe-clusters")
+    assert calls[1].startswith("cfn-signal -e 0 -r ECS agent registered") and "--resource ApplicationAutoscaling" in calls[1]
+
+
+def test_migration_waits_for_an_instance_registered_with_the_capacity_provider():
+    wait = resource("ApplicationCapacityReady")
+    assert wait["Type"] == "AWS::CloudFormation::WaitCondition"
+    assert depends_on("ApplicationCapacityReady") == {"ApplicationClusterCapacityProviders"}
+    assert wait["Properties"]["Handle"] == {"Ref": "ApplicationCapacityReadyHandle"}
+    assert "ApplicationCapacityReady" in depends_on("MigrateTask")
+    statements = props("ApplicationAutoscalingInstanceRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statements == [{"Effect": "Allow", "Action": "ecs:DescribeClusters",
+                           "Resource": {"Fn::GetAtt": ["ApplicationCluster", "Arn"]}}]
 
 
 # --- capacity provider: drain before an instance is replaced ------------------------------------
@@ -609,10 +667,14 @@ def test_task_runner_role_is_scoped_to_this_cluster_and_its_roles():
     assert references(statements["WriteOwnLogs"]["Resource"]) == {"EcsTaskRunnerLogGroup"}
 
 
-def test_template_fits_a_deploy_without_an_s3_bucket():
-    # `aws cloudformation deploy` sends the body inline up to 51,200 bytes; the README's command has no --s3-bucket.
+def test_template_size_fits_the_readme_deploy_command():
+    # A template body goes inline up to 51,200 bytes, through S3 up to 1 MB ("AWS CloudFormation quotas");
+    # `aws cloudformation deploy` refuses a larger file without --s3-bucket.
     size = len(STACK.read_bytes())
-    assert size <= 51_200, f"stack.yml is {size} bytes: shrink it or document --s3-bucket in the deploy command"
+    [deploy] = re.findall(r"aws cloudformation deploy .*(?:\\\n.*)*", _deploy_section())
+    if size > 51_200:
+        assert "--s3-bucket" in deploy, f"stack.yml is {size} bytes: the README's deploy needs --s3-bucket"
+    assert size <= 1_048_576
 
 
 def test_inline_zipfile_is_identical_to_the_handler_file():
