@@ -17,6 +17,9 @@ SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazon
     ("MYSQL_PASSWORD: hunter2", "hunter2"),
     ('{"SECRET_KEY": "django-insecure-abc"}', "django-insecure-abc"),
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9"),
+    # Django REST framework's TokenAuthentication (the todobackend API's scheme) and any other scheme.
+    ("HTTP_AUTHORIZATION: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "9944b09199c62bcf"),
+    ("{'Authorization': 'ApiKey k-live-1234'}", "k-live-1234"),
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA"),
 ])
 def test_credentials_are_masked(line, secret):

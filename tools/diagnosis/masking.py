@@ -16,6 +16,10 @@ _NAMED_SECRET = re.compile(
     r"(?i)(?<![:\w.-])(?P<name>[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
     r"|credential|signature)[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"',;&}]+)")
 _BEARER = re.compile(r"(?i)\b(?P<keep>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# An Authorization header's credentials whatever the scheme (Django REST framework's "Token <key>", "ApiKey ..."),
+# the scheme kept readable.
+_AUTHORIZATION = re.compile(r"(?i)(?P<keep>authorization[\"']?\s*[:=]\s*[\"']?(?:[A-Za-z][\w-]*\s+)?)"
+                            r"[^\s\"',;]+")
 # A 40-character AWS secret access key (or similar): mixed case and a digit, so hex digests stay readable.
 _KEY_LIKE = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
                        r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -28,6 +32,7 @@ def mask(text: str) -> str:
     text = _URL_QUERY.sub(_masked_query, text)
     text = _URL_PASSWORD.sub(lambda m: m["keep"] + MASK, text)
     text = _ACCESS_KEY_ID.sub(MASK, text)
+    text = _AUTHORIZATION.sub(lambda m: m["keep"] + MASK, text)
     text = _BEARER.sub(lambda m: f"{m['keep']} {MASK}", text)
     text = _NAMED_SECRET.sub(lambda m: m["name"] + m["sep"] + MASK, text)
     return _KEY_LIKE.sub(MASK, text)
