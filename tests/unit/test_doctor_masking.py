@@ -20,6 +20,8 @@ SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazon
     # Django REST framework's TokenAuthentication (the todobackend API's scheme) and any other scheme.
     ("HTTP_AUTHORIZATION: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "9944b09199c62bcf"),
     ("{'Authorization': 'ApiKey k-live-1234'}", "k-live-1234"),
+    ("refresh failed for eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+     "eyJzdWIiOiIxMjM0In0"),  # a JWT on its own, no header or key name before it
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA"),
 ])
 def test_credentials_are_masked(line, secret):

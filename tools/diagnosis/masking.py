@@ -20,6 +20,8 @@ _BEARER = re.compile(r"(?i)\b(?P<keep>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # the scheme kept readable.
 _AUTHORIZATION = re.compile(r"(?i)(?P<keep>authorization[\"']?\s*[:=]\s*[\"']?(?:[A-Za-z][\w-]*\s+)?)"
                             r"[^\s\"',;]+")
+# A JSON Web Token: base64url header and payload (both JSON objects, so "eyJ"), then the signature.
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # A 40-character AWS secret access key (or similar): mixed case and a digit, so hex digests stay readable.
 _KEY_LIKE = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
                        r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -32,6 +34,7 @@ def mask(text: str) -> str:
     text = _URL_QUERY.sub(_masked_query, text)
     text = _URL_PASSWORD.sub(lambda m: m["keep"] + MASK, text)
     text = _ACCESS_KEY_ID.sub(MASK, text)
+    text = _JWT.sub(MASK, text)
     text = _AUTHORIZATION.sub(lambda m: m["keep"] + MASK, text)
     text = _BEARER.sub(lambda m: f"{m['keep']} {MASK}", text)
     text = _NAMED_SECRET.sub(lambda m: m["name"] + m["sep"] + MASK, text)
