@@ -234,6 +234,27 @@ def test_health_check_timeouts(world):
     assert "Health checks get the wrong HTTP status code" not in text
 
 
+def test_an_unhealthy_target_with_a_reason_the_doctor_does_not_know_is_shown_raw(world):
+    world.targets = [aws.target("i-0aaa1111bbbb2222c", 32768, "unhealthy", "Elb.InternalError",
+                                "Health checks failed due to an internal error"),
+                     aws.target("i-0aaa1111bbbb2222c", 32769, "draining", "Target.DeregistrationInProgress",
+                                "Target deregistration is in progress"),
+                     aws.target("i-0aaa1111bbbb2222c", 32770, "unused", "Target.NotInUse",
+                                "Target group is not configured to receive traffic from the load balancer")]
+    text = problem(world, "A target is unhealthy for a reason the doctor does not know")
+    assert ("seen: target i-0aaa1111bbbb2222c:32768 unhealthy: Elb.InternalError: Health checks failed due to an "
+            "internal error") in text
+    assert "seen: target i-0aaa1111bbbb2222c:32769" not in text and "seen: target i-0aaa1111bbbb2222c:32770" not in text
+
+
+def test_draining_and_unused_targets_are_not_problems(world):
+    world.targets += [aws.target("i-0bbb2222cccc3333d", 32768, "draining", "Target.DeregistrationInProgress",
+                                 "Target deregistration is in progress"),
+                      aws.target("i-0bbb2222cccc3333d", 32769, "unused", "Target.NotRegistered",
+                                 "Target is not registered to the target group")]
+    assert report(world)[0] == doctor.OK
+
+
 def test_a_circuit_breaker_rollback_on_its_own(world):
     world.definitions[aws.APP_DEFINITION[:-1] + "4"] = {**aws.app_definition(), "revision": 4}
     world.service["deployments"] = [

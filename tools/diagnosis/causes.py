@@ -95,6 +95,13 @@ KNOWN = [
           "the load balancer to reach the host port.",
           "Health checks for Application Load Balancer target groups - "
           "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"),
+    Cause("unrecognised-target-health", "A target is unhealthy for a reason the doctor does not know",
+          "Shown raw: the load balancer marks the target unhealthy with a reason code not in the doctor's table "
+          "(Elb.InternalError, or a code added since).",
+          "Read the target's reason and description below; an internal error usually clears on its own, "
+          "otherwise ask AWS Support with the target group ARN.",
+          "TargetHealth (Elastic Load Balancing API Reference) - "
+          "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html"),
     Cause("circuit-breaker-rollback", "The deployment circuit breaker stopped the deployment and rolled back",
           "ECS counts tasks of the new deployment that fail to start or to turn healthy; past the threshold it "
           "marks the deployment FAILED and returns to the last COMPLETED one. This is the consequence: the "
@@ -286,6 +293,8 @@ EVENT_MARKERS = {"Health checks failed with these codes": "health-check-status-c
 def _targets(evidence, found):
     for target in evidence.get("targets") or []:
         key = TARGET_REASONS.get(target.get("reason"))
+        if key is None and target.get("state") == "unhealthy":
+            key = "unrecognised-target-health"  # draining, unused and initial targets are not failures
         if key:
             found.add(key, f"target {target['id']}:{target['port']} {target['state']}: {target['reason']}: "
                            f"{target.get('description') or ''}".rstrip(": "))
