@@ -348,6 +348,18 @@ def test_a_create_rolled_back_is_explained_from_its_events_alone(world):
     assert "stopped tasks: none" in text
 
 
+def test_a_delete_that_failed_is_explained_by_the_delete_not_by_the_create_before_it(world):
+    world.operation("CREATE", [("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "CREATE_FAILED",
+                                "Failed to receive 1 resource signal(s) within the specified duration")],
+                    "ROLLBACK_COMPLETE")
+    world.operation("DELETE", [("ApplicationCluster", "AWS::ECS::Cluster", "DELETE_FAILED",
+                                "The Cluster cannot be deleted while Container Instances are active or draining.")],
+                    "DELETE_FAILED", "The following resource(s) failed to delete: [ApplicationCluster].")
+    text = problem(world, "The stack failed for a reason the doctor does not know")
+    assert "first failure: ApplicationCluster (AWS::ECS::Cluster) DELETE_FAILED" in text
+    assert "signal" not in text
+
+
 def test_the_first_failure_is_found_pages_back(world):
     """A create has well over 100 events: the first failure sits on a later page, before the cascade."""
     world.operation("CREATE", [

@@ -23,7 +23,9 @@ SCALING_ACTIVITIES = 5
 WORKERS = 8
 # CloudFormation marks every resource it stops creating after the first failure with these reasons.
 CASCADE = ("Resource creation cancelled", "Resource update cancelled")
-OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
+# The stack's own event that starts an operation. A rollback is part of the operation it undoes; a delete the user
+# asked for is an operation of its own (its DELETE_FAILED is not explained by the create before it).
+OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS", "DELETE_IN_PROGRESS")
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 MIGRATE_LOGICAL_ID = "MigrateTask"
 TASK_ARN = re.compile(r"arn:aws[\w-]*:ecs:[\w-]+:\d{12}:task/(?:[\w-]+/)?[0-9a-f-]{32,36}")
