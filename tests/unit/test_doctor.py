@@ -112,6 +112,16 @@ def test_the_readme_sample_is_this_scenarios_report(world):
     assert timing.startswith("read in ")
 
 
+def test_an_earlier_deploys_failed_migration_is_not_a_service_container_exiting(world):
+    """ECS keeps stopped tasks for a while: the migration that failed one deploy ago is still listed."""
+    world.add_task(0, aws.MIGRATE_DEFINITION, [("migrate", 1, None)], started_by=aws.MIGRATE_STARTED_BY,
+                   stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+                   log_lines=["django.db.utils.OperationalError: (2003, \"Can't connect to MySQL server\")"])
+    code, text = both_formats(world)
+    assert code == doctor.OK, verdict(text)
+    assert f"migrate task {aws.task_id(1)}" in text
+
+
 def test_an_image_that_cannot_be_pulled_comes_before_the_rollback_it_caused(world):
     pull = ("CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref "
             f"{aws.IMAGE[:-6]}:nope: {aws.IMAGE[:-6]}:nope: not found")

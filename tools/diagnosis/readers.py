@@ -87,7 +87,10 @@ class Reading:
             asg=("the Auto Scaling group", self.auto_scaling_group, asg_name),
             activities=("scaling activities", self.scaling_activities, asg_name))
         migrate, service = found.get("migrate"), found.get("service")
-        stopped = [task for task in found.get("stopped") or [] if not migrate or task["arn"] != migrate["arn"]]
+        # Every run of MigrateTask carries its startedBy: only the latest says anything about this deploy.
+        migrate_runs = started_by(stack["StackId"], migrate_id) if migrate_id else None
+        stopped = [task for task in found.get("stopped") or []
+                   if task["started_by"] != migrate_runs and (not migrate or task["arn"] != migrate["arn"])]
 
         definitions = self.task_definitions([migrate, *stopped], service)
         self.log_tails(migrate, stopped, definitions)
