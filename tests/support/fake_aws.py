@@ -88,6 +88,7 @@ class World:
         self.definitions = {APP_DEFINITION: app_definition(), MIGRATE_DEFINITION: migrate_definition()}
         self.tasks = {}
         self.service = service()
+        self.other_services = []          # more services of another template, each also in self.resources
         self.instances = [container_instance("i-0aaa1111bbbb2222c")]
         self.targets = [target("i-0aaa1111bbbb2222c", 32768, "healthy")]
         self.asg_instances = [asg_instance("i-0aaa1111bbbb2222c")]
@@ -214,7 +215,9 @@ class World:
     # ECS
 
     def DescribeServices(self, cluster, services):
-        return {"services": [copy.deepcopy(self.service)] if SERVICE_ARN in services else [], "failures": []}
+        assert len(services) <= 10, "describe_services takes at most 10 services"
+        return {"services": [copy.deepcopy(found) for found in [self.service, *self.other_services]
+                             if found["serviceArn"] in services], "failures": []}
 
     def ListTasks(self, cluster, desiredStatus="RUNNING", startedBy=None):
         return {"taskArns": [arn for arn, task in self.tasks.items() if task["desiredStatus"] == desiredStatus

@@ -393,6 +393,19 @@ def test_a_stack_of_another_shape_reads_without_errors(world):
     assert "not read" not in text
 
 
+def test_every_service_of_a_template_with_two_is_read(world):
+    """Another template: a Fargate web service that is fine and a worker service the circuit breaker rolled back."""
+    worker_arn = aws.SERVICE_ARN.replace("ApplicationService", "WorkerService")
+    world.resources["WorkerService"] = ("AWS::ECS::Service", worker_arn)
+    world.other_services = [{**aws.service(), "serviceArn": worker_arn, "serviceName": "worker", "runningCount": 0,
+                             "launchType": "FARGATE", "deployments": [aws.deployment(
+                                 2, "PRIMARY", "FAILED", running=0, failed=3,
+                                 reason="ECS deployment circuit breaker: tasks failed to start.")]}]
+    text = problem(world, "The deployment circuit breaker stopped the deployment and rolled back")
+    assert "service worker 0/1 running, deployment FAILED" in text
+    assert f"service {aws.SERVICE_NAME} 1/1 running, deployment COMPLETED" in text
+
+
 def test_a_task_without_reasons_or_containers_is_not_a_problem(world):
     world.add_task(70, aws.APP_DEFINITION, [], stop_code="ServiceSchedulerInitiated")
     assert report(world)[0] == doctor.OK

@@ -177,7 +177,7 @@ def _no_container_instance(evidence, found):
     reason = (evidence.get("migrate") or {}).get("reason") or ""
     if "No Container Instances" in reason:
         found.add("no-container-instance", f"MigrateTask: {reason}")
-    for event in (evidence.get("service") or {}).get("events", []):
+    for event in _service_events(evidence):
         if "No Container Instances were found" in event["message"]:
             found.add("no-container-instance", f"service event {event['at']}: {event['message']}")
             break
@@ -256,9 +256,11 @@ def _migration_reason(evidence, found):
 
 
 def _placement(evidence, found):
-    service = evidence.get("service")
-    if not service:
-        return
+    for service in evidence["services"]:
+        _service_placement(service, evidence, found)
+
+
+def _service_placement(service, evidence, found):
     for event in service["events"]:
         if "unable to place a task" in event["message"] and "No Container Instances" not in event["message"]:
             found.add("task-cannot-be-placed", f"service event {event['at']}: {event['message']}")
@@ -299,19 +301,18 @@ def _targets(evidence, found):
             found.add(key, f"target {target['id']}:{target['port']} {target['state']}: {target['reason']}: "
                            f"{target.get('description') or ''}".rstrip(": "))
     for marker, key in EVENT_MARKERS.items():  # the latest service event that says so
-        event = next((e for e in (evidence.get("service") or {}).get("events", []) if marker in e["message"]), None)
+        event = next((e for e in _service_events(evidence) if marker in e["message"]), None)
         if event:
             found.add(key, f"service event {event['at']}: {event['message']}")
 
 
 def _circuit_breaker(evidence, found):
-    service = evidence.get("service") or {}
-    for deployment in service.get("deployments", []):
+    for deployment in [d for service in evidence["services"] for d in service["deployments"]]:
         if deployment["rollout_state"] == "FAILED":
             found.add("circuit-breaker-rollback",
                       f"deployment {deployment['id']} ({deployment['task_definition'].rsplit('/', 1)[-1]}) FAILED "
                       f"after {deployment['failed_tasks']} failed task(s): {deployment['rollout_reason']}")
-    for event in service.get("events", []):
+    for event in _service_events(evidence):
         if "rolling back" in event["message"] or "circuit breaker" in event["message"].lower():
             found.add("circuit-breaker-rollback", f"service event {event['at']}: {event['message']}")
             break
@@ -322,10 +323,17 @@ def _circuit_breaker(evidence, found):
 
 def _service_short(evidence, found):
     """A service below its desired count with no known cause: its latest events, raw."""
-    service = evidence.get("service")
-    if found.items or not service or service["running"] >= service["desired"]:
+    if found.items:
         return
-    found.add("unrecognised-task-stop", f"service {service['name']}: {service['running']} of {service['desired']} "
-                                        f"task(s) running", title="The service runs fewer tasks than desired")
-    for event in service["events"][:3]:
-        found.add("unrecognised-task-stop", f"service event {event['at']}: {event['message']}")
+    for service in evidence["services"]:
+        if service["running"] >= service["desired"]:
+            continue
+        found.add("unrecognised-task-stop", f"service {service['name']}: {service['running']} of {service['desired']} "
+                                            f"task(s) running", title="The service runs fewer tasks than desired")
+        for event in service["events"][:3]:
+            found.add("unrecognised-task-stop", f"service event {event['at']}: {event['message']}")
+
+
+def _service_events(evidence):
+    """Every service's events, each service's newest first."""
+    return [event for service in evidence["services"] for event in service["events"]]

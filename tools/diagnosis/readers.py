@@ -75,7 +75,7 @@ class Reading:
         ecs_reads = {}
         if cluster:
             ecs_reads = dict(
-                service=("the ECS service", self.service, cluster, _physical_of_type(live, "AWS::ECS::Service")),
+                services=("the ECS services", self.services, cluster, _physicals_of_type(live, "AWS::ECS::Service")),
                 stopped=("stopped tasks", self.stopped_tasks, cluster),
                 instances=("container instances", self.container_instances, cluster))
         if cluster and migrate_id:
@@ -86,13 +86,13 @@ class Reading:
             targets=("target health", self.target_health, _physical_of_type(live, "AWS::ElasticLoadBalancingV2::TargetGroup")),
             asg=("the Auto Scaling group", self.auto_scaling_group, asg_name),
             activities=("scaling activities", self.scaling_activities, asg_name))
-        migrate, service = found.get("migrate"), found.get("service")
+        migrate, services = found.get("migrate"), found.get("services") or []
         # Every run of MigrateTask carries its startedBy: only the latest says anything about this deploy.
         migrate_runs = started_by(stack["StackId"], migrate_id) if migrate_id else None
         stopped = [task for task in found.get("stopped") or []
                    if task["started_by"] != migrate_runs and (not migrate or task["arn"] != migrate["arn"])]
 
-        definitions = self.task_definitions([migrate, *stopped], service)
+        definitions = self.task_definitions([migrate, *stopped], services)
         self.log_tails(migrate, stopped, definitions)
         failed = _failures(events)
         return {
@@ -103,7 +103,7 @@ class Reading:
             "migrate": {"logical_id": migrate_id, "status": (resources.get(migrate_id) or {}).get("status"),
                         "reason": migrate_reason, "task": migrate} if migrate_id else None,
             "cluster": cluster,
-            "service": service,
+            "services": services,
             "stopped_tasks": stopped,
             "task_definitions": definitions,
             "targets": found["targets"],
@@ -163,12 +163,16 @@ class Reading:
             arns += self.aws.ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus=status)["taskArns"]
         return self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"] if arns else []
 
-    def service(self, cluster, service_arn):
-        if not service_arn:
-            return None
-        [service] = self.aws.ecs.describe_services(cluster=cluster, services=[service_arn])["services"] or [None]
-        if service is None:
-            return None
+    def services(self, cluster, service_arns):
+        """Every service of the stack (a template may hold several), in the stack's order."""
+        described = []
+        for start in range(0, len(service_arns), 10):  # describe_services takes at most 10 services
+            described += self.aws.ecs.describe_services(cluster=cluster,
+                                                        services=service_arns[start:start + 10])["services"]
+        return [self.service(service) for service in described]
+
+    @staticmethod
+    def service(service):
         breaker = service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
         return {
             "name": service["serviceName"], "status": service["status"],
@@ -207,11 +211,10 @@ class Reading:
             "running_tasks": instance.get("runningTasksCount", 0),
         } for instance in described]
 
-    def task_definitions(self, tasks, service):
+    def task_definitions(self, tasks, services):
         """What each task definition reserves and where its containers log (never the environment)."""
         arns = {task["definition"] for task in tasks if task}
-        if service:
-            arns |= {d["task_definition"] for d in service["deployments"]}
+        arns |= {d["task_definition"] for service in services for d in service["deployments"]}
         found = self.together(**{arn: (f"task definition {arn}", self.task_definition, arn) for arn in sorted(arns)})
         return {arn: definition for arn, definition in found.items() if definition}
 
@@ -337,7 +340,11 @@ def _latest_reason(events, logical_id):
 
 
 def _physical_of_type(resources, resource_type):
-    return next((r["physical"] for r in resources.values() if r["type"] == resource_type), None)
+    return next(iter(_physicals_of_type(resources, resource_type)), None)
+
+
+def _physicals_of_type(resources, resource_type):
+    return [r["physical"] for r in resources.values() if r["type"] == resource_type]
 
 
 def _migrate_logical_id(resources):
