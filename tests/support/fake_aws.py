@@ -219,9 +219,13 @@ class World:
         return {"services": [copy.deepcopy(found) for found in [self.service, *self.other_services]
                              if found["serviceArn"] in services], "failures": []}
 
-    def ListTasks(self, cluster, desiredStatus="RUNNING", startedBy=None):
-        return {"taskArns": [arn for arn, task in self.tasks.items() if task["desiredStatus"] == desiredStatus
-                             and (startedBy is None or task["startedBy"] == startedBy)]}
+    def ListTasks(self, cluster, desiredStatus="RUNNING", startedBy=None, nextToken=None, maxResults=100):
+        """Pages of at most 100 like ECS, oldest tasks first: the newest may well be on the last page."""
+        arns = [arn for arn, task in self.tasks.items() if task["desiredStatus"] == desiredStatus
+                and (startedBy is None or task["startedBy"] == startedBy)]
+        start = int(nextToken or 0)
+        more = {"nextToken": str(start + maxResults)} if start + maxResults < len(arns) else {}
+        return {"taskArns": arns[start:start + maxResults], **more}
 
     def DescribeTasks(self, cluster, tasks):
         assert len(tasks) <= 100, "describe_tasks takes at most 100 tasks"

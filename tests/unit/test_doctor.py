@@ -328,6 +328,16 @@ def test_ten_stopped_tasks_are_read_in_parallel_and_the_time_is_printed(world):
     assert text.splitlines()[-1].startswith("read in ") and "AWS API calls" in text.splitlines()[-1]
 
 
+def test_the_most_recent_stopped_tasks_are_found_past_list_tasks_first_page(world):
+    for number in range(200, 340):
+        world.add_task(number, aws.APP_DEFINITION, [("todobackend", 143, None)], stop_code="ServiceSchedulerInitiated",
+                       stopped_reason="Scaling activity initiated by (deployment ecs-svc/0000000000000000001)")
+    world.add_task(340, aws.APP_DEFINITION, [("todobackend", 1, None)], stop_code="EssentialContainerExited",
+                   stopped_reason="Essential container in task exited", log_lines=["crash on page two"])
+    text = problem(world, "A service container exits non-zero")
+    assert "| crash on page two" in text
+
+
 def test_a_read_that_is_refused_is_reported_and_the_rest_still_read(world, monkeypatch):
     def denied(**_):
         raise aws.FakeError("AccessDeniedException", "User is not authorized to perform: elasticloadbalancing:"

@@ -17,7 +17,8 @@ from tools.diagnosis.aws import unreadable
 
 EVENT_PAGES = 10          # describe_stack_events pages (100 events each) to look back for the operation's start
 SERVICE_EVENTS = 10       # latest service events kept
-STOPPED_TASKS = 10        # most recently stopped tasks described
+STOPPED_TASKS = 10        # most recently stopped tasks kept
+LISTED_TASKS = 500        # stopped tasks looked through for them (list_tasks pages of 100, in no documented order)
 LOG_LINES = 15            # lines of each container's log tail
 SCALING_ACTIVITIES = 5
 WORKERS = 8
@@ -160,8 +161,8 @@ class Reading:
     def tasks_started_by(self, cluster, marker):
         arns = []
         for status in ("RUNNING", "STOPPED"):
-            arns += self.aws.ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus=status)["taskArns"]
-        return self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"] if arns else []
+            arns += self.task_arns(cluster, startedBy=marker, desiredStatus=status)
+        return self.described_tasks(cluster, arns)
 
     def services(self, cluster, service_arns):
         """Every service of the stack (a template may hold several), in the stack's order."""
@@ -191,13 +192,20 @@ class Reading:
 
     def stopped_tasks(self, cluster):
         """The most recently stopped tasks of the cluster (ECS keeps a stopped task for about an hour)."""
-        arns = self.aws.ecs.list_tasks(cluster=cluster, desiredStatus="STOPPED")["taskArns"]
-        if not arns:
-            return []
-        tasks = self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"]
+        tasks = self.described_tasks(cluster, self.task_arns(cluster, desiredStatus="STOPPED"))
         tasks.sort(key=lambda task: task.get("stoppedAt") or task.get("createdAt") or datetime.datetime.min,
                    reverse=True)
         return [_task(task) for task in tasks[:STOPPED_TASKS]]
+
+    def task_arns(self, cluster, **filters):
+        pages = self.aws.ecs.get_paginator("list_tasks").paginate(
+            cluster=cluster, **filters, PaginationConfig={"MaxItems": LISTED_TASKS})
+        return [arn for page in pages for arn in page["taskArns"]]
+
+    def described_tasks(self, cluster, arns):
+        """describe_tasks takes at most 100 tasks a call."""
+        return [task for start in range(0, len(arns), 100)
+                for task in self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + 100])["tasks"]]
 
     def container_instances(self, cluster):
         arns = self.aws.ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
