@@ -328,6 +328,19 @@ def test_ten_stopped_tasks_are_read_in_parallel_and_the_time_is_printed(world):
     assert text.splitlines()[-1].startswith("read in ") and "AWS API calls" in text.splitlines()[-1]
 
 
+def test_an_ok_verdict_says_what_it_could_not_read(world, monkeypatch):
+    """A throttled read (after boto3's own retries) must not turn into "no service" in an OK verdict."""
+    def throttled(**_):
+        raise aws.FakeError("ThrottlingException", "Rate exceeded")
+
+    monkeypatch.setattr(world, "DescribeServices", throttled)
+    code, text = both_formats(world)
+    assert code == doctor.OK
+    assert verdict(text) == (f"OK: nothing wrong found [stack {aws.STACK} (us-east-1): UPDATE_COMPLETE; 1 read "
+                             "failed, see 'not read' below]")
+    assert "not read: the ECS services: ThrottlingException: Rate exceeded" in text
+
+
 def test_the_most_recent_stopped_tasks_are_found_past_list_tasks_first_page(world):
     for number in range(200, 340):
         world.add_task(number, aws.APP_DEFINITION, [("todobackend", 143, None)], stop_code="ServiceSchedulerInitiated",

@@ -14,8 +14,11 @@ def verdict(evidence, findings) -> str:
     if findings:
         more = f"; {len(findings) - 1} more problem(s) below" if len(findings) > 1 else ""
         return f"PROBLEM: {findings[0]['title']} [{where}{more}]"
-    services = "; ".join(map(_service_line, evidence["services"])) or "no service"
-    return f"OK: nothing wrong found [{where}; {services}]"
+    seen = [_service_line(service) for service in evidence["services"]]
+    gaps = len(evidence["gaps"])
+    if gaps:  # what could not be read is not known to be fine (a service that could not be read is not "no service")
+        seen.append(f"{gaps} read{'s' if gaps > 1 else ''} failed, see 'not read' below")
+    return f"OK: nothing wrong found [{where}; {'; '.join(seen) or 'no service'}]"
 
 
 def as_json(evidence, findings, seconds, calls) -> str:
