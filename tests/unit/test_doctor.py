@@ -393,6 +393,18 @@ def test_a_delete_that_failed_is_explained_by_the_delete_not_by_the_create_befor
     assert "signal" not in text
 
 
+def test_stack_events_with_only_the_required_fields_read_without_a_traceback(world):
+    """StackEvent requires only StackId, EventId, StackName and Timestamp (a hook's event may carry no
+    ResourceStatus): such events are read like the others."""
+    migration_exits_1(world)
+    world.events.insert(-1, {"StackId": aws.STACK_ID, "EventId": "hook-1", "StackName": aws.STACK,
+                             "LogicalResourceId": aws.STACK, "ResourceType": "AWS::CloudFormation::Stack",
+                             "Timestamp": aws.T0, "HookType": "Private::Guard::Hook", "HookStatus": "HOOK_COMPLETE_SUCCEEDED"})
+    world.events.insert(-1, {"StackId": aws.STACK_ID, "EventId": "bare-1", "StackName": aws.STACK, "Timestamp": aws.T0})
+    text = problem(world, "The database migration task exited non-zero")
+    assert "first failure: MigrateTask (AWS::CloudFormation::CustomResource) UPDATE_FAILED" in text
+
+
 def test_the_first_failure_is_found_pages_back(world):
     """A create has well over 100 events: the first failure sits on a later page, before the cascade."""
     world.operation("CREATE", [

@@ -122,8 +122,8 @@ class Reading:
             page = self.aws.cloudformation.describe_stack_events(StackName=stack_id, **_token(token))
             for event in page["StackEvents"]:
                 events.append(_event(event))
-                if (event["LogicalResourceId"] == stack_name and event["ResourceType"] == "AWS::CloudFormation::Stack"
-                        and event["ResourceStatus"] in OPERATION_STARTS):
+                if (events[-1]["resource"] == stack_name and events[-1]["type"] == "AWS::CloudFormation::Stack"
+                        and events[-1]["status"] in OPERATION_STARTS):
                     return events[::-1]
             token = page.get("NextToken")
             if not token:
@@ -330,7 +330,9 @@ def _when(value):
 
 
 def _event(event):
-    return {"resource": event["LogicalResourceId"], "type": event["ResourceType"],
+    """StackEvent requires only StackId, EventId, StackName and Timestamp ("StackEvent", CloudFormation API
+    Reference): a hook's event, for one, may come without a resource status."""
+    return {"resource": event.get("LogicalResourceId"), "type": event.get("ResourceType"),
             "status": event.get("ResourceStatus"), "reason": event.get("ResourceStatusReason"),
             "at": _when(event["Timestamp"])}
 
