@@ -291,6 +291,18 @@ def test_a_service_container_exiting_non_zero_shows_its_log(world):
     assert "| django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty." in text
 
 
+def test_a_log_group_that_no_longer_exists_is_said_so_not_shown_as_an_empty_log(world, monkeypatch):
+    def no_group(**_):
+        raise aws.FakeError("ResourceNotFoundException", "The specified log group does not exist.")
+
+    monkeypatch.setattr(world, "GetLogEvents", no_group)
+    world.add_task(50, aws.APP_DEFINITION, [("todobackend", 1, None)], stop_code="EssentialContainerExited",
+                   stopped_reason="Essential container in task exited")
+    text = problem(world, "A service container exits non-zero")
+    assert f"log {aws.LOG_GROUP} docker/todobackend/{aws.task_id(50)}: not read (see the gaps)" in text
+    assert "ResourceNotFoundException: The specified log group does not exist." in text
+
+
 def test_an_unknown_reason_is_shown_raw(world):
     strange = "CannotStartContainerError: Error response from daemon: a brand new failure nobody has seen"
     world.add_task(60, aws.APP_DEFINITION, [("todobackend", None, strange)], stop_code="TaskFailedToStart",

@@ -280,8 +280,11 @@ class Reading:
             events = self.aws.logs.get_log_events(logGroupName=group, logStreamName=stream, limit=LOG_LINES,
                                                   startFromHead=False)["events"]
         except botocore.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return []  # the container never wrote a line
+            problem = error.response.get("Error", {})
+            if problem.get("Code") == "ResourceNotFoundException" and "log group" not in problem.get("Message", ""):
+                # No stream: the container never wrote a line. A missing group ("The specified log group does not
+                # exist.", e.g. jorgebastida/awslogs#144) is a gap worth saying: the group was deleted or is wrong.
+                return []
             raise
         return [event["message"].rstrip("\n") for event in events]
 
