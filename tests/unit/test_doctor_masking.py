@@ -23,6 +23,11 @@ SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazon
     ("refresh failed for eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
      "eyJzdWIiOiIxMjM0In0"),  # a JWT on its own, no header or key name before it
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA"),
+    # A key logged one line per log event: its body lines come without the BEGIN line before them.
+    ("MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmwIDAQAB",
+     "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lg"),
+    ("session FwoGZXIvYXdzEJr//////////wEaDOcbbLHSRtmDOfLo0yKvAfbNbW3SM1qs6pdGcWNvr4hyUBIHZF8jt3v5FpXh== used",
+     "FwoGZXIvYXdzEJr"),  # an STS session token, alone
 ])
 def test_credentials_are_masked(line, secret):
     assert secret not in mask(line)

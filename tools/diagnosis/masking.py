@@ -25,6 +25,10 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # A 40-character AWS secret access key (or similar): mixed case and a digit, so hex digests stay readable.
 _KEY_LIKE = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
                        r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# A longer base64 run standing alone (a session token, a private key's body line logged without its BEGIN line);
+# not one that goes on from a name (an ARN's "Cluster-AbC123dEf456/<task id>" stays readable).
+_LONG_BASE64 = re.compile(r"(?<![\w/+=.:-])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])"
+                          r"[A-Za-z0-9/+]{56,}={0,2}(?![\w/+=.:-])")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL)
 
 
@@ -38,6 +42,7 @@ def mask(text: str) -> str:
     text = _AUTHORIZATION.sub(lambda m: m["keep"] + MASK, text)
     text = _BEARER.sub(lambda m: f"{m['keep']} {MASK}", text)
     text = _NAMED_SECRET.sub(lambda m: m["name"] + m["sep"] + MASK, text)
+    text = _LONG_BASE64.sub(MASK, text)
     return _KEY_LIKE.sub(MASK, text)
 
 
