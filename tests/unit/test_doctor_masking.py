@@ -10,6 +10,8 @@ SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazon
 @pytest.mark.parametrize("line, secret", [
     (f"PUT {SIGNED_URL} failed", "X-Amz-Signature=ab12"),
     ("DATABASE_URL=mysql://todobackend:Pa55w0rd@db.internal:3306/todobackend", "Pa55w0rd"),
+    ("OperationalError for mysql://todobackend:Pa55@w0rd@db.internal:3306/todobackend", "w0rd"),  # an unencoded @
+    ("celery broker redis://:R3disPass@cache.internal:6379/0 unreachable", "R3disPass"),  # a password, no user
     ("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
     ("creds ASIAY34FZKBOKMUTVV7A expire soon", "ASIAY34FZKBOKMUTVV7A"),
     ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),

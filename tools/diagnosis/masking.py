@@ -10,7 +10,9 @@ MASK = "<masked>"
 
 _URL_QUERY = re.compile(r"(?P<keep>https?://[^\s?\"'<>]+)\?(?P<query>[^\s\"'<>]+)")
 _SIGNED_QUERY = re.compile(r"(?i)signature|credential|token|security|expires|sig=|key=")
-_URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(?=@)", re.IGNORECASE)
+# The password (with or without a user) runs to the last @ before the host: one with an unencoded @ is masked whole.
+_URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/]+(?=@[^\s@/]*(?:[/?#\s\"']|$))",
+                           re.IGNORECASE)
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b")
 _NAMED_SECRET = re.compile(
     r"(?i)(?<![:\w.-])(?P<name>[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
