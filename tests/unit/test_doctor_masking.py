@@ -18,6 +18,8 @@ SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazon
     ("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY leaked alone", "wJalrXUtnFEMI"),
     ("MYSQL_PASSWORD: hunter2", "hunter2"),
     ('{"SECRET_KEY": "django-insecure-abc"}', "django-insecure-abc"),
+    ('{"SECRET_KEY": "django insecure, with spaces"}', "with spaces"),  # a quoted value runs to its closing quote
+    ("MYSQL_PASSWORD='correct horse battery' exported", "horse battery"),
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9"),
     # Django REST framework's TokenAuthentication (the todobackend API's scheme) and any other scheme.
     ("HTTP_AUTHORIZATION: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "9944b09199c62bcf"),

@@ -16,7 +16,8 @@ _URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/]+(?=@
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b")
 _NAMED_SECRET = re.compile(
     r"(?i)(?<![:\w.-])(?P<name>[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|credential|signature)[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"',;&}]+)")
+    r"|credential|signature)[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*(?P<quote>[\"'])?)"
+    r"(?P<value>(?(quote)(?:(?!(?P=quote)).)+|[^\s\"',;&}]+))")  # a quoted value runs to its closing quote
 _BEARER = re.compile(r"(?i)\b(?P<keep>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # An Authorization header's credentials whatever the scheme (Django REST framework's "Token <key>", "ApiKey ..."),
 # the scheme kept readable.
