@@ -217,6 +217,21 @@ def test_a_task_that_cannot_be_placed_for_memory(world):
             "reserves 401 MiB and 250 CPU units") in text
 
 
+def test_room_on_a_draining_instance_is_no_room(world):
+    """An AMI update drains the old instance (capacity provider managed draining): its free memory places nothing."""
+    world.instances = [aws.container_instance("i-0aaa1111bbbb2222c", free_memory=300),
+                       {**aws.container_instance("i-0ddd4444eeee5555f", free_memory=1500), "status": "DRAINING"}]
+    world.service |= {"desiredCount": 2}
+    text = problem(world, "No container instance has room for the task")
+    assert "seen: instance i-0aaa1111bbbb2222c: 300 MiB memory" in text
+    assert "seen: instance i-0ddd4444eeee5555f" not in text
+
+
+def test_a_draining_instance_of_a_healthy_service_is_not_a_problem(world):
+    world.instances.append({**aws.container_instance("i-0ddd4444eeee5555f"), "status": "DRAINING"})
+    assert report(world)[0] == doctor.OK
+
+
 def unhealthy(world, reason, description, event_reason):
     world.targets = [aws.target("i-0aaa1111bbbb2222c", 32771, "unhealthy", reason, description)]
     world.add_task(40, aws.APP_DEFINITION, [("todobackend", 137, None), ("collectstatic", 0, None)],

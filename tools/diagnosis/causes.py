@@ -266,7 +266,9 @@ def _service_placement(service, evidence, found):
             found.add("task-cannot-be-placed", f"service event {event['at']}: {event['message']}")
             break
     definition = evidence["task_definitions"].get(service.get("task_definition") or "")
-    instances = evidence.get("instances") or []
+    # Only an ACTIVE instance with a connected agent takes tasks: a DRAINING one (an AMI update's managed draining)
+    # places nothing ("Draining Amazon ECS container instances", Amazon ECS Developer Guide).
+    instances = [i for i in evidence.get("instances") or [] if i["status"] == "ACTIVE" and i["agent_connected"]]
     if not definition or not instances or service["running"] >= service["desired"]:
         return
     memory, cpu = reservation(definition)
