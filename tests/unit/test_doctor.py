@@ -102,6 +102,20 @@ def test_migration_exiting_non_zero_shows_its_log_tail(world):
     assert "| connecting to mysql://todobackend:<masked>@todobackend" in text
 
 
+def test_a_rollback_that_failed_too_is_the_second_problem(world):
+    """UPDATE_ROLLBACK_FAILED: the migration broke the update, then the service could not be rolled back."""
+    migration_exits_1(world)
+    stuck = "Resource handler returned message: \"Service was not ACTIVE.\" (HandlerErrorCode: NotFound)"
+    world.events.insert(-1, aws.event("ApplicationService", "AWS::ECS::Service", "UPDATE_FAILED", stuck,
+                                      world.events[-1]["Timestamp"]))
+    world.events[-1] |= {"ResourceStatus": "UPDATE_ROLLBACK_FAILED"}
+    world.stack["StackStatus"] = "UPDATE_ROLLBACK_FAILED"
+    text = problem(world, "The database migration task exited non-zero")
+    assert text.index("1. The database migration task") < text.index("2. The rollback failed too")
+    assert f"seen: ApplicationService (AWS::ECS::Service) UPDATE_FAILED: {stuck}" in text
+    assert "ContinueUpdateRollback" in text
+
+
 def test_the_readme_sample_is_this_scenarios_report(world):
     migration_exits_1(world)
     _, text = report(world)

@@ -109,6 +109,14 @@ KNOWN = [
           "Fix the cause listed before this one and deploy again.",
           "How the Amazon ECS deployment circuit breaker detects failures - "
           "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html"),
+    Cause("rollback-failed", "The rollback failed too: the stack is stuck until it is rolled back or deleted",
+          "After the failure above CloudFormation could not return a resource to its previous state (for example it "
+          "was changed or deleted outside the stack), so the stack stays in *_ROLLBACK_FAILED and takes no update.",
+          "Fix the resource named here by hand if you can, then continue the rollback (aws cloudformation "
+          "continue-update-rollback, with --resources-to-skip for one that cannot be fixed); a stack whose create "
+          "rollback failed can only be deleted.",
+          "ContinueUpdateRollback (CloudFormation API Reference) - "
+          "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html"),
     Cause("unrecognised-stack-failure", "The stack failed for a reason the doctor does not know",
           "Shown raw: the first failure's reason is not in the doctor's knowledge table.",
           "Read the first failure above: its resource and reason are where the deploy broke.",
@@ -140,6 +148,7 @@ def diagnose(evidence: dict) -> list[dict]:
         found.add("unrecognised-stack-failure",
                   f"{failure['resource']} ({failure['type']}) {failure['status']}: {failure['reason']}" if failure
                   else f"stack {evidence['stack']['status']}: {evidence['stack'].get('reason')}")
+    _rollback_failed(evidence, found)
     _service_short(evidence, found)
     return found.ordered()
 
@@ -321,6 +330,15 @@ def _circuit_breaker(evidence, found):
     for failure in evidence["failures"]:
         if "circuit breaker" in (failure["reason"] or "").lower():
             found.add("circuit-breaker-rollback", f"stack: {failure['resource']} {failure['status']}: {failure['reason']}")
+
+
+def _rollback_failed(evidence, found):
+    """In a *ROLLBACK_FAILED stack the operation's last failure is the rollback's (it comes after every failure of
+    the update it undoes)."""
+    failures = evidence["failures"]
+    if evidence["stack"]["status"].endswith("ROLLBACK_FAILED") and len(failures) > 1:
+        failure = failures[-1]
+        found.add("rollback-failed", f"{failure['resource']} ({failure['type']}) {failure['status']}: {failure['reason']}")
 
 
 def _service_short(evidence, found):
