@@ -446,6 +446,18 @@ def test_stack_events_with_only_the_required_fields_read_without_a_traceback(wor
     assert "first failure: MigrateTask (AWS::CloudFormation::CustomResource) UPDATE_FAILED" in text
 
 
+def test_a_deleted_stack_read_by_its_id_is_explained_by_the_create_that_failed(world):
+    """taskcat deletes a stack that failed to create; read by its stack id afterwards, the create is what failed."""
+    world.operation("CREATE", [("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "CREATE_FAILED",
+                                "Failed to receive 1 resource signal(s) within the specified duration")],
+                    "ROLLBACK_COMPLETE")
+    world.operation("DELETE", [(logical, kind, "DELETE_COMPLETE", None)
+                               for logical, (kind, _) in world.resources.items()], "DELETE_COMPLETE")
+    code, text = doctor.diagnose(aws.STACK_ID, session=world.session())
+    assert code == doctor.PROBLEMS
+    assert verdict(leaks_nothing(text)).startswith("PROBLEM: No container instance joined the cluster [")
+
+
 def test_the_first_failure_is_found_pages_back(world):
     """A create has well over 100 events: the first failure sits on a later page, before the cascade."""
     world.operation("CREATE", [

@@ -24,9 +24,11 @@ SCALING_ACTIVITIES = 5
 WORKERS = 8
 # CloudFormation marks every resource it stops creating after the first failure with these reasons.
 CASCADE = ("Resource creation cancelled", "Resource update cancelled")
-# The stack's own event that starts an operation. A rollback is part of the operation it undoes; a delete the user
-# asked for is an operation of its own (its DELETE_FAILED is not explained by the create before it).
-OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS", "DELETE_IN_PROGRESS")
+# The stack's own event that starts an operation. A rollback is part of the operation it undoes. A delete that
+# failed is the operation to explain (its DELETE_FAILED is not explained by the create before it); a delete that
+# completed or is running is not (a stack deleted after a failed create, read by its id, is explained by the create).
+OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
+FAILED_DELETE_STARTS = OPERATION_STARTS + ("DELETE_IN_PROGRESS",)
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 MIGRATE_LOGICAL_ID = "MigrateTask"
 TASK_ARN = re.compile(r"arn:aws[\w-]*:ecs:[\w-]+:\d{12}:task/(?:[\w-]+/)?[0-9a-f-]{32,36}")
@@ -64,7 +66,8 @@ class Reading:
 
     def evidence(self, stack) -> dict:
         name = stack["StackName"]
-        found = self.together(events=("stack events", self.operation_events, stack["StackId"], name),
+        starts = FAILED_DELETE_STARTS if stack["StackStatus"] == "DELETE_FAILED" else OPERATION_STARTS
+        found = self.together(events=("stack events", self.operation_events, stack["StackId"], name, starts),
                               resources=("stack resources", self.resources, name))
         events, resources = found["events"] or [], found["resources"] or {}
         live = {logical: r for logical, r in resources.items() if r["status"] != "DELETE_COMPLETE" and r["physical"]}
@@ -115,7 +118,7 @@ class Reading:
 
     # --- CloudFormation -------------------------------------------------------------------------------
 
-    def operation_events(self, stack_id, stack_name):
+    def operation_events(self, stack_id, stack_name, starts):
         """The events of the stack's latest operation, oldest first (events come newest first)."""
         events, token = [], None
         for _ in range(EVENT_PAGES):
@@ -123,7 +126,7 @@ class Reading:
             for event in page["StackEvents"]:
                 events.append(_event(event))
                 if (events[-1]["resource"] == stack_name and events[-1]["type"] == "AWS::CloudFormation::Stack"
-                        and events[-1]["status"] in OPERATION_STARTS):
+                        and events[-1]["status"] in starts):
                     return events[::-1]
             token = page.get("NextToken")
             if not token:
