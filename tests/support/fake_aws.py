@@ -88,6 +88,7 @@ class World:
         self.definitions = {APP_DEFINITION: app_definition(), MIGRATE_DEFINITION: migrate_definition()}
         self.tasks = {}
         self.service = service()
+        self.other_services = []          # more services of another template, each also in self.resources
         self.instances = [container_instance("i-0aaa1111bbbb2222c")]
         self.targets = [target("i-0aaa1111bbbb2222c", 32768, "healthy")]
         self.asg_instances = [asg_instance("i-0aaa1111bbbb2222c")]
@@ -214,11 +215,17 @@ class World:
     # ECS
 
     def DescribeServices(self, cluster, services):
-        return {"services": [copy.deepcopy(self.service)] if SERVICE_ARN in services else [], "failures": []}
+        assert len(services) <= 10, "describe_services takes at most 10 services"
+        return {"services": [copy.deepcopy(found) for found in [self.service, *self.other_services]
+                             if found["serviceArn"] in services], "failures": []}
 
-    def ListTasks(self, cluster, desiredStatus="RUNNING", startedBy=None):
-        return {"taskArns": [arn for arn, task in self.tasks.items() if task["desiredStatus"] == desiredStatus
-                             and (startedBy is None or task["startedBy"] == startedBy)]}
+    def ListTasks(self, cluster, desiredStatus="RUNNING", startedBy=None, nextToken=None, maxResults=100):
+        """Pages of at most 100 like ECS, oldest tasks first: the newest may well be on the last page."""
+        arns = [arn for arn, task in self.tasks.items() if task["desiredStatus"] == desiredStatus
+                and (startedBy is None or task["startedBy"] == startedBy)]
+        start = int(nextToken or 0)
+        more = {"nextToken": str(start + maxResults)} if start + maxResults < len(arns) else {}
+        return {"taskArns": arns[start:start + maxResults], **more}
 
     def DescribeTasks(self, cluster, tasks):
         assert len(tasks) <= 100, "describe_tasks takes at most 100 tasks"

@@ -102,6 +102,20 @@ def test_migration_exiting_non_zero_shows_its_log_tail(world):
     assert "| connecting to mysql://todobackend:<masked>@todobackend" in text
 
 
+def test_a_rollback_that_failed_too_is_the_second_problem(world):
+    """UPDATE_ROLLBACK_FAILED: the migration broke the update, then the service could not be rolled back."""
+    migration_exits_1(world)
+    stuck = "Resource handler returned message: \"Service was not ACTIVE.\" (HandlerErrorCode: NotFound)"
+    world.events.insert(-1, aws.event("ApplicationService", "AWS::ECS::Service", "UPDATE_FAILED", stuck,
+                                      world.events[-1]["Timestamp"]))
+    world.events[-1] |= {"ResourceStatus": "UPDATE_ROLLBACK_FAILED"}
+    world.stack["StackStatus"] = "UPDATE_ROLLBACK_FAILED"
+    text = problem(world, "The database migration task exited non-zero")
+    assert text.index("1. The database migration task") < text.index("2. The rollback failed too")
+    assert f"seen: ApplicationService (AWS::ECS::Service) UPDATE_FAILED: {stuck}" in text
+    assert "ContinueUpdateRollback" in text
+
+
 def test_the_readme_sample_is_this_scenarios_report(world):
     migration_exits_1(world)
     _, text = report(world)
@@ -110,6 +124,16 @@ def test_the_readme_sample_is_this_scenarios_report(world):
     *body, timing = sample.splitlines()
     assert body == text.splitlines()[:-1], "regenerate README.md's sample: python -m tests.unit.test_doctor"
     assert timing.startswith("read in ")
+
+
+def test_an_earlier_deploys_failed_migration_is_not_a_service_container_exiting(world):
+    """ECS keeps stopped tasks for a while: the migration that failed one deploy ago is still listed."""
+    world.add_task(0, aws.MIGRATE_DEFINITION, [("migrate", 1, None)], started_by=aws.MIGRATE_STARTED_BY,
+                   stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+                   log_lines=["django.db.utils.OperationalError: (2003, \"Can't connect to MySQL server\")"])
+    code, text = both_formats(world)
+    assert code == doctor.OK, verdict(text)
+    assert f"migrate task {aws.task_id(1)}" in text
 
 
 def test_an_image_that_cannot_be_pulled_comes_before_the_rollback_it_caused(world):
@@ -207,6 +231,21 @@ def test_a_task_that_cannot_be_placed_for_memory(world):
             "reserves 401 MiB and 250 CPU units") in text
 
 
+def test_room_on_a_draining_instance_is_no_room(world):
+    """An AMI update drains the old instance (capacity provider managed draining): its free memory places nothing."""
+    world.instances = [aws.container_instance("i-0aaa1111bbbb2222c", free_memory=300),
+                       {**aws.container_instance("i-0ddd4444eeee5555f", free_memory=1500), "status": "DRAINING"}]
+    world.service |= {"desiredCount": 2}
+    text = problem(world, "No container instance has room for the task")
+    assert "seen: instance i-0aaa1111bbbb2222c: 300 MiB memory" in text
+    assert "seen: instance i-0ddd4444eeee5555f" not in text
+
+
+def test_a_draining_instance_of_a_healthy_service_is_not_a_problem(world):
+    world.instances.append({**aws.container_instance("i-0ddd4444eeee5555f"), "status": "DRAINING"})
+    assert report(world)[0] == doctor.OK
+
+
 def unhealthy(world, reason, description, event_reason):
     world.targets = [aws.target("i-0aaa1111bbbb2222c", 32771, "unhealthy", reason, description)]
     world.add_task(40, aws.APP_DEFINITION, [("todobackend", 137, None), ("collectstatic", 0, None)],
@@ -234,6 +273,27 @@ def test_health_check_timeouts(world):
     assert "Health checks get the wrong HTTP status code" not in text
 
 
+def test_an_unhealthy_target_with_a_reason_the_doctor_does_not_know_is_shown_raw(world):
+    world.targets = [aws.target("i-0aaa1111bbbb2222c", 32768, "unhealthy", "Elb.InternalError",
+                                "Health checks failed due to an internal error"),
+                     aws.target("i-0aaa1111bbbb2222c", 32769, "draining", "Target.DeregistrationInProgress",
+                                "Target deregistration is in progress"),
+                     aws.target("i-0aaa1111bbbb2222c", 32770, "unused", "Target.NotInUse",
+                                "Target group is not configured to receive traffic from the load balancer")]
+    text = problem(world, "A target is unhealthy for a reason the doctor does not know")
+    assert ("seen: target i-0aaa1111bbbb2222c:32768 unhealthy: Elb.InternalError: Health checks failed due to an "
+            "internal error") in text
+    assert "seen: target i-0aaa1111bbbb2222c:32769" not in text and "seen: target i-0aaa1111bbbb2222c:32770" not in text
+
+
+def test_draining_and_unused_targets_are_not_problems(world):
+    world.targets += [aws.target("i-0bbb2222cccc3333d", 32768, "draining", "Target.DeregistrationInProgress",
+                                 "Target deregistration is in progress"),
+                      aws.target("i-0bbb2222cccc3333d", 32769, "unused", "Target.NotRegistered",
+                                 "Target is not registered to the target group")]
+    assert report(world)[0] == doctor.OK
+
+
 def test_a_circuit_breaker_rollback_on_its_own(world):
     world.definitions[aws.APP_DEFINITION[:-1] + "4"] = {**aws.app_definition(), "revision": 4}
     world.service["deployments"] = [
@@ -258,6 +318,18 @@ def test_a_service_container_exiting_non_zero_shows_its_log(world):
     text = problem(world, "A service container exits non-zero")
     assert f"log {aws.LOG_GROUP} docker/todobackend/{aws.task_id(50)}, last 2 line(s):" in text
     assert "| django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty." in text
+
+
+def test_a_log_group_that_no_longer_exists_is_said_so_not_shown_as_an_empty_log(world, monkeypatch):
+    def no_group(**_):
+        raise aws.FakeError("ResourceNotFoundException", "The specified log group does not exist.")
+
+    monkeypatch.setattr(world, "GetLogEvents", no_group)
+    world.add_task(50, aws.APP_DEFINITION, [("todobackend", 1, None)], stop_code="EssentialContainerExited",
+                   stopped_reason="Essential container in task exited")
+    text = problem(world, "A service container exits non-zero")
+    assert f"log {aws.LOG_GROUP} docker/todobackend/{aws.task_id(50)}: not read (see the gaps)" in text
+    assert "ResourceNotFoundException: The specified log group does not exist." in text
 
 
 def test_an_unknown_reason_is_shown_raw(world):
@@ -297,6 +369,29 @@ def test_ten_stopped_tasks_are_read_in_parallel_and_the_time_is_printed(world):
     assert text.splitlines()[-1].startswith("read in ") and "AWS API calls" in text.splitlines()[-1]
 
 
+def test_an_ok_verdict_says_what_it_could_not_read(world, monkeypatch):
+    """A throttled read (after boto3's own retries) must not turn into "no service" in an OK verdict."""
+    def throttled(**_):
+        raise aws.FakeError("ThrottlingException", "Rate exceeded")
+
+    monkeypatch.setattr(world, "DescribeServices", throttled)
+    code, text = both_formats(world)
+    assert code == doctor.OK
+    assert verdict(text) == (f"OK: nothing wrong found [stack {aws.STACK} (us-east-1): UPDATE_COMPLETE; 1 read "
+                             "failed, see 'not read' below]")
+    assert "not read: the ECS services: ThrottlingException: Rate exceeded" in text
+
+
+def test_the_most_recent_stopped_tasks_are_found_past_list_tasks_first_page(world):
+    for number in range(200, 340):
+        world.add_task(number, aws.APP_DEFINITION, [("todobackend", 143, None)], stop_code="ServiceSchedulerInitiated",
+                       stopped_reason="Scaling activity initiated by (deployment ecs-svc/0000000000000000001)")
+    world.add_task(340, aws.APP_DEFINITION, [("todobackend", 1, None)], stop_code="EssentialContainerExited",
+                   stopped_reason="Essential container in task exited", log_lines=["crash on page two"])
+    text = problem(world, "A service container exits non-zero")
+    assert "| crash on page two" in text
+
+
 def test_a_read_that_is_refused_is_reported_and_the_rest_still_read(world, monkeypatch):
     def denied(**_):
         raise aws.FakeError("AccessDeniedException", "User is not authorized to perform: elasticloadbalancing:"
@@ -327,6 +422,42 @@ def test_a_create_rolled_back_is_explained_from_its_events_alone(world):
     assert "stopped tasks: none" in text
 
 
+def test_a_delete_that_failed_is_explained_by_the_delete_not_by_the_create_before_it(world):
+    world.operation("CREATE", [("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "CREATE_FAILED",
+                                "Failed to receive 1 resource signal(s) within the specified duration")],
+                    "ROLLBACK_COMPLETE")
+    world.operation("DELETE", [("ApplicationCluster", "AWS::ECS::Cluster", "DELETE_FAILED",
+                                "The Cluster cannot be deleted while Container Instances are active or draining.")],
+                    "DELETE_FAILED", "The following resource(s) failed to delete: [ApplicationCluster].")
+    text = problem(world, "The stack failed for a reason the doctor does not know")
+    assert "first failure: ApplicationCluster (AWS::ECS::Cluster) DELETE_FAILED" in text
+    assert "signal" not in text
+
+
+def test_stack_events_with_only_the_required_fields_read_without_a_traceback(world):
+    """StackEvent requires only StackId, EventId, StackName and Timestamp (a hook's event may carry no
+    ResourceStatus): such events are read like the others."""
+    migration_exits_1(world)
+    world.events.insert(-1, {"StackId": aws.STACK_ID, "EventId": "hook-1", "StackName": aws.STACK,
+                             "LogicalResourceId": aws.STACK, "ResourceType": "AWS::CloudFormation::Stack",
+                             "Timestamp": aws.T0, "HookType": "Private::Guard::Hook", "HookStatus": "HOOK_COMPLETE_SUCCEEDED"})
+    world.events.insert(-1, {"StackId": aws.STACK_ID, "EventId": "bare-1", "StackName": aws.STACK, "Timestamp": aws.T0})
+    text = problem(world, "The database migration task exited non-zero")
+    assert "first failure: MigrateTask (AWS::CloudFormation::CustomResource) UPDATE_FAILED" in text
+
+
+def test_a_deleted_stack_read_by_its_id_is_explained_by_the_create_that_failed(world):
+    """taskcat deletes a stack that failed to create; read by its stack id afterwards, the create is what failed."""
+    world.operation("CREATE", [("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "CREATE_FAILED",
+                                "Failed to receive 1 resource signal(s) within the specified duration")],
+                    "ROLLBACK_COMPLETE")
+    world.operation("DELETE", [(logical, kind, "DELETE_COMPLETE", None)
+                               for logical, (kind, _) in world.resources.items()], "DELETE_COMPLETE")
+    code, text = doctor.diagnose(aws.STACK_ID, session=world.session())
+    assert code == doctor.PROBLEMS
+    assert verdict(leaks_nothing(text)).startswith("PROBLEM: No container instance joined the cluster [")
+
+
 def test_the_first_failure_is_found_pages_back(world):
     """A create has well over 100 events: the first failure sits on a later page, before the cascade."""
     world.operation("CREATE", [
@@ -348,6 +479,19 @@ def test_a_stack_of_another_shape_reads_without_errors(world):
     assert code == doctor.OK
     assert verdict(text) == f"OK: nothing wrong found [stack {aws.STACK} (us-east-1): CREATE_COMPLETE; no service]"
     assert "not read" not in text
+
+
+def test_every_service_of_a_template_with_two_is_read(world):
+    """Another template: a Fargate web service that is fine and a worker service the circuit breaker rolled back."""
+    worker_arn = aws.SERVICE_ARN.replace("ApplicationService", "WorkerService")
+    world.resources["WorkerService"] = ("AWS::ECS::Service", worker_arn)
+    world.other_services = [{**aws.service(), "serviceArn": worker_arn, "serviceName": "worker", "runningCount": 0,
+                             "launchType": "FARGATE", "deployments": [aws.deployment(
+                                 2, "PRIMARY", "FAILED", running=0, failed=3,
+                                 reason="ECS deployment circuit breaker: tasks failed to start.")]}]
+    text = problem(world, "The deployment circuit breaker stopped the deployment and rolled back")
+    assert "service worker 0/1 running, deployment FAILED" in text
+    assert f"service {aws.SERVICE_NAME} 1/1 running, deployment COMPLETED" in text
 
 
 def test_a_task_without_reasons_or_containers_is_not_a_problem(world):

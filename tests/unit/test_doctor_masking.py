@@ -10,14 +10,28 @@ SIGNED_URL = ("https://cloudformation-custom-resource-response-useast1.s3.amazon
 @pytest.mark.parametrize("line, secret", [
     (f"PUT {SIGNED_URL} failed", "X-Amz-Signature=ab12"),
     ("DATABASE_URL=mysql://todobackend:Pa55w0rd@db.internal:3306/todobackend", "Pa55w0rd"),
+    ("OperationalError for mysql://todobackend:Pa55@w0rd@db.internal:3306/todobackend", "w0rd"),  # an unencoded @
+    ("celery broker redis://:R3disPass@cache.internal:6379/0 unreachable", "R3disPass"),  # a password, no user
     ("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
     ("creds ASIAY34FZKBOKMUTVV7A expire soon", "ASIAY34FZKBOKMUTVV7A"),
     ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
     ("key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY leaked alone", "wJalrXUtnFEMI"),
     ("MYSQL_PASSWORD: hunter2", "hunter2"),
     ('{"SECRET_KEY": "django-insecure-abc"}', "django-insecure-abc"),
+    ('{"SECRET_KEY": "django insecure, with spaces"}', "with spaces"),  # a quoted value runs to its closing quote
+    ("MYSQL_PASSWORD='correct horse battery' exported", "horse battery"),
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9"),
+    # Django REST framework's TokenAuthentication (the todobackend API's scheme) and any other scheme.
+    ("HTTP_AUTHORIZATION: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "9944b09199c62bcf"),
+    ("{'Authorization': 'ApiKey k-live-1234'}", "k-live-1234"),
+    ("refresh failed for eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+     "eyJzdWIiOiIxMjM0In0"),  # a JWT on its own, no header or key name before it
     ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA"),
+    # A key logged one line per log event: its body lines come without the BEGIN line before them.
+    ("MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmwIDAQAB",
+     "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lg"),
+    ("session FwoGZXIvYXdzEJr//////////wEaDOcbbLHSRtmDOfLo0yKvAfbNbW3SM1qs6pdGcWNvr4hyUBIHZF8jt3v5FpXh== used",
+     "FwoGZXIvYXdzEJr"),  # an STS session token, alone
 ])
 def test_credentials_are_masked(line, secret):
     assert secret not in mask(line)

@@ -95,6 +95,13 @@ KNOWN = [
           "the load balancer to reach the host port.",
           "Health checks for Application Load Balancer target groups - "
           "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"),
+    Cause("unrecognised-target-health", "A target is unhealthy for a reason the doctor does not know",
+          "Shown raw: the load balancer marks the target unhealthy with a reason code not in the doctor's table "
+          "(Elb.InternalError, or a code added since).",
+          "Read the target's reason and description below; an internal error usually clears on its own, "
+          "otherwise ask AWS Support with the target group ARN.",
+          "TargetHealth (Elastic Load Balancing API Reference) - "
+          "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html"),
     Cause("circuit-breaker-rollback", "The deployment circuit breaker stopped the deployment and rolled back",
           "ECS counts tasks of the new deployment that fail to start or to turn healthy; past the threshold it "
           "marks the deployment FAILED and returns to the last COMPLETED one. This is the consequence: the "
@@ -102,6 +109,14 @@ KNOWN = [
           "Fix the cause listed before this one and deploy again.",
           "How the Amazon ECS deployment circuit breaker detects failures - "
           "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html"),
+    Cause("rollback-failed", "The rollback failed too: the stack is stuck until it is rolled back or deleted",
+          "After the failure above CloudFormation could not return a resource to its previous state (for example it "
+          "was changed or deleted outside the stack), so the stack stays in *_ROLLBACK_FAILED and takes no update.",
+          "Fix the resource named here by hand if you can, then continue the rollback (aws cloudformation "
+          "continue-update-rollback, with --resources-to-skip for one that cannot be fixed); a stack whose create "
+          "rollback failed can only be deleted.",
+          "ContinueUpdateRollback (CloudFormation API Reference) - "
+          "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html"),
     Cause("unrecognised-stack-failure", "The stack failed for a reason the doctor does not know",
           "Shown raw: the first failure's reason is not in the doctor's knowledge table.",
           "Read the first failure above: its resource and reason are where the deploy broke.",
@@ -133,6 +148,7 @@ def diagnose(evidence: dict) -> list[dict]:
         found.add("unrecognised-stack-failure",
                   f"{failure['resource']} ({failure['type']}) {failure['status']}: {failure['reason']}" if failure
                   else f"stack {evidence['stack']['status']}: {evidence['stack'].get('reason')}")
+    _rollback_failed(evidence, found)
     _service_short(evidence, found)
     return found.ordered()
 
@@ -170,7 +186,7 @@ def _no_container_instance(evidence, found):
     reason = (evidence.get("migrate") or {}).get("reason") or ""
     if "No Container Instances" in reason:
         found.add("no-container-instance", f"MigrateTask: {reason}")
-    for event in (evidence.get("service") or {}).get("events", []):
+    for event in _service_events(evidence):
         if "No Container Instances were found" in event["message"]:
             found.add("no-container-instance", f"service event {event['at']}: {event['message']}")
             break
@@ -249,15 +265,19 @@ def _migration_reason(evidence, found):
 
 
 def _placement(evidence, found):
-    service = evidence.get("service")
-    if not service:
-        return
+    for service in evidence["services"]:
+        _service_placement(service, evidence, found)
+
+
+def _service_placement(service, evidence, found):
     for event in service["events"]:
         if "unable to place a task" in event["message"] and "No Container Instances" not in event["message"]:
             found.add("task-cannot-be-placed", f"service event {event['at']}: {event['message']}")
             break
     definition = evidence["task_definitions"].get(service.get("task_definition") or "")
-    instances = evidence.get("instances") or []
+    # Only an ACTIVE instance with a connected agent takes tasks: a DRAINING one (an AMI update's managed draining)
+    # places nothing ("Draining Amazon ECS container instances", Amazon ECS Developer Guide).
+    instances = [i for i in evidence.get("instances") or [] if i["status"] == "ACTIVE" and i["agent_connected"]]
     if not definition or not instances or service["running"] >= service["desired"]:
         return
     memory, cpu = reservation(definition)
@@ -286,23 +306,24 @@ EVENT_MARKERS = {"Health checks failed with these codes": "health-check-status-c
 def _targets(evidence, found):
     for target in evidence.get("targets") or []:
         key = TARGET_REASONS.get(target.get("reason"))
+        if key is None and target.get("state") == "unhealthy":
+            key = "unrecognised-target-health"  # draining, unused and initial targets are not failures
         if key:
             found.add(key, f"target {target['id']}:{target['port']} {target['state']}: {target['reason']}: "
                            f"{target.get('description') or ''}".rstrip(": "))
     for marker, key in EVENT_MARKERS.items():  # the latest service event that says so
-        event = next((e for e in (evidence.get("service") or {}).get("events", []) if marker in e["message"]), None)
+        event = next((e for e in _service_events(evidence) if marker in e["message"]), None)
         if event:
             found.add(key, f"service event {event['at']}: {event['message']}")
 
 
 def _circuit_breaker(evidence, found):
-    service = evidence.get("service") or {}
-    for deployment in service.get("deployments", []):
+    for deployment in [d for service in evidence["services"] for d in service["deployments"]]:
         if deployment["rollout_state"] == "FAILED":
             found.add("circuit-breaker-rollback",
                       f"deployment {deployment['id']} ({deployment['task_definition'].rsplit('/', 1)[-1]}) FAILED "
                       f"after {deployment['failed_tasks']} failed task(s): {deployment['rollout_reason']}")
-    for event in service.get("events", []):
+    for event in _service_events(evidence):
         if "rolling back" in event["message"] or "circuit breaker" in event["message"].lower():
             found.add("circuit-breaker-rollback", f"service event {event['at']}: {event['message']}")
             break
@@ -311,12 +332,28 @@ def _circuit_breaker(evidence, found):
             found.add("circuit-breaker-rollback", f"stack: {failure['resource']} {failure['status']}: {failure['reason']}")
 
 
+def _rollback_failed(evidence, found):
+    """In a *ROLLBACK_FAILED stack the operation's last failure is the rollback's (it comes after every failure of
+    the update it undoes)."""
+    failures = evidence["failures"]
+    if evidence["stack"]["status"].endswith("ROLLBACK_FAILED") and len(failures) > 1:
+        failure = failures[-1]
+        found.add("rollback-failed", f"{failure['resource']} ({failure['type']}) {failure['status']}: {failure['reason']}")
+
+
 def _service_short(evidence, found):
     """A service below its desired count with no known cause: its latest events, raw."""
-    service = evidence.get("service")
-    if found.items or not service or service["running"] >= service["desired"]:
+    if found.items:
         return
-    found.add("unrecognised-task-stop", f"service {service['name']}: {service['running']} of {service['desired']} "
-                                        f"task(s) running", title="The service runs fewer tasks than desired")
-    for event in service["events"][:3]:
-        found.add("unrecognised-task-stop", f"service event {event['at']}: {event['message']}")
+    for service in evidence["services"]:
+        if service["running"] >= service["desired"]:
+            continue
+        found.add("unrecognised-task-stop", f"service {service['name']}: {service['running']} of {service['desired']} "
+                                            f"task(s) running", title="The service runs fewer tasks than desired")
+        for event in service["events"][:3]:
+            found.add("unrecognised-task-stop", f"service event {event['at']}: {event['message']}")
+
+
+def _service_events(evidence):
+    """Every service's events, each service's newest first."""
+    return [event for service in evidence["services"] for event in service["events"]]

@@ -17,13 +17,18 @@ from tools.diagnosis.aws import unreadable
 
 EVENT_PAGES = 10          # describe_stack_events pages (100 events each) to look back for the operation's start
 SERVICE_EVENTS = 10       # latest service events kept
-STOPPED_TASKS = 10        # most recently stopped tasks described
+STOPPED_TASKS = 10        # most recently stopped tasks kept
+LISTED_TASKS = 500        # stopped tasks looked through for them (list_tasks pages of 100, in no documented order)
 LOG_LINES = 15            # lines of each container's log tail
 SCALING_ACTIVITIES = 5
 WORKERS = 8
 # CloudFormation marks every resource it stops creating after the first failure with these reasons.
 CASCADE = ("Resource creation cancelled", "Resource update cancelled")
+# The stack's own event that starts an operation. A rollback is part of the operation it undoes. A delete that
+# failed is the operation to explain (its DELETE_FAILED is not explained by the create before it); a delete that
+# completed or is running is not (a stack deleted after a failed create, read by its id, is explained by the create).
 OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
+FAILED_DELETE_STARTS = OPERATION_STARTS + ("DELETE_IN_PROGRESS",)
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 MIGRATE_LOGICAL_ID = "MigrateTask"
 TASK_ARN = re.compile(r"arn:aws[\w-]*:ecs:[\w-]+:\d{12}:task/(?:[\w-]+/)?[0-9a-f-]{32,36}")
@@ -61,7 +66,8 @@ class Reading:
 
     def evidence(self, stack) -> dict:
         name = stack["StackName"]
-        found = self.together(events=("stack events", self.operation_events, stack["StackId"], name),
+        starts = FAILED_DELETE_STARTS if stack["StackStatus"] == "DELETE_FAILED" else OPERATION_STARTS
+        found = self.together(events=("stack events", self.operation_events, stack["StackId"], name, starts),
                               resources=("stack resources", self.resources, name))
         events, resources = found["events"] or [], found["resources"] or {}
         live = {logical: r for logical, r in resources.items() if r["status"] != "DELETE_COMPLETE" and r["physical"]}
@@ -73,7 +79,7 @@ class Reading:
         ecs_reads = {}
         if cluster:
             ecs_reads = dict(
-                service=("the ECS service", self.service, cluster, _physical_of_type(live, "AWS::ECS::Service")),
+                services=("the ECS services", self.services, cluster, _physicals_of_type(live, "AWS::ECS::Service")),
                 stopped=("stopped tasks", self.stopped_tasks, cluster),
                 instances=("container instances", self.container_instances, cluster))
         if cluster and migrate_id:
@@ -84,10 +90,13 @@ class Reading:
             targets=("target health", self.target_health, _physical_of_type(live, "AWS::ElasticLoadBalancingV2::TargetGroup")),
             asg=("the Auto Scaling group", self.auto_scaling_group, asg_name),
             activities=("scaling activities", self.scaling_activities, asg_name))
-        migrate, service = found.get("migrate"), found.get("service")
-        stopped = [task for task in found.get("stopped") or [] if not migrate or task["arn"] != migrate["arn"]]
+        migrate, services = found.get("migrate"), found.get("services") or []
+        # Every run of MigrateTask carries its startedBy: only the latest says anything about this deploy.
+        migrate_runs = started_by(stack["StackId"], migrate_id) if migrate_id else None
+        stopped = [task for task in found.get("stopped") or []
+                   if task["started_by"] != migrate_runs and (not migrate or task["arn"] != migrate["arn"])]
 
-        definitions = self.task_definitions([migrate, *stopped], service)
+        definitions = self.task_definitions([migrate, *stopped], services)
         self.log_tails(migrate, stopped, definitions)
         failed = _failures(events)
         return {
@@ -98,7 +107,7 @@ class Reading:
             "migrate": {"logical_id": migrate_id, "status": (resources.get(migrate_id) or {}).get("status"),
                         "reason": migrate_reason, "task": migrate} if migrate_id else None,
             "cluster": cluster,
-            "service": service,
+            "services": services,
             "stopped_tasks": stopped,
             "task_definitions": definitions,
             "targets": found["targets"],
@@ -109,15 +118,15 @@ class Reading:
 
     # --- CloudFormation -------------------------------------------------------------------------------
 
-    def operation_events(self, stack_id, stack_name):
+    def operation_events(self, stack_id, stack_name, starts):
         """The events of the stack's latest operation, oldest first (events come newest first)."""
         events, token = [], None
         for _ in range(EVENT_PAGES):
             page = self.aws.cloudformation.describe_stack_events(StackName=stack_id, **_token(token))
             for event in page["StackEvents"]:
                 events.append(_event(event))
-                if (event["LogicalResourceId"] == stack_name and event["ResourceType"] == "AWS::CloudFormation::Stack"
-                        and event["ResourceStatus"] in OPERATION_STARTS):
+                if (events[-1]["resource"] == stack_name and events[-1]["type"] == "AWS::CloudFormation::Stack"
+                        and events[-1]["status"] in starts):
                     return events[::-1]
             token = page.get("NextToken")
             if not token:
@@ -155,15 +164,19 @@ class Reading:
     def tasks_started_by(self, cluster, marker):
         arns = []
         for status in ("RUNNING", "STOPPED"):
-            arns += self.aws.ecs.list_tasks(cluster=cluster, startedBy=marker, desiredStatus=status)["taskArns"]
-        return self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"] if arns else []
+            arns += self.task_arns(cluster, startedBy=marker, desiredStatus=status)
+        return self.described_tasks(cluster, arns)
 
-    def service(self, cluster, service_arn):
-        if not service_arn:
-            return None
-        [service] = self.aws.ecs.describe_services(cluster=cluster, services=[service_arn])["services"] or [None]
-        if service is None:
-            return None
+    def services(self, cluster, service_arns):
+        """Every service of the stack (a template may hold several), in the stack's order."""
+        described = []
+        for start in range(0, len(service_arns), 10):  # describe_services takes at most 10 services
+            described += self.aws.ecs.describe_services(cluster=cluster,
+                                                        services=service_arns[start:start + 10])["services"]
+        return [self.service(service) for service in described]
+
+    @staticmethod
+    def service(service):
         breaker = service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
         return {
             "name": service["serviceName"], "status": service["status"],
@@ -182,13 +195,20 @@ class Reading:
 
     def stopped_tasks(self, cluster):
         """The most recently stopped tasks of the cluster (ECS keeps a stopped task for about an hour)."""
-        arns = self.aws.ecs.list_tasks(cluster=cluster, desiredStatus="STOPPED")["taskArns"]
-        if not arns:
-            return []
-        tasks = self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[:100])["tasks"]
+        tasks = self.described_tasks(cluster, self.task_arns(cluster, desiredStatus="STOPPED"))
         tasks.sort(key=lambda task: task.get("stoppedAt") or task.get("createdAt") or datetime.datetime.min,
                    reverse=True)
         return [_task(task) for task in tasks[:STOPPED_TASKS]]
+
+    def task_arns(self, cluster, **filters):
+        pages = self.aws.ecs.get_paginator("list_tasks").paginate(
+            cluster=cluster, **filters, PaginationConfig={"MaxItems": LISTED_TASKS})
+        return [arn for page in pages for arn in page["taskArns"]]
+
+    def described_tasks(self, cluster, arns):
+        """describe_tasks takes at most 100 tasks a call."""
+        return [task for start in range(0, len(arns), 100)
+                for task in self.aws.ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + 100])["tasks"]]
 
     def container_instances(self, cluster):
         arns = self.aws.ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
@@ -202,11 +222,10 @@ class Reading:
             "running_tasks": instance.get("runningTasksCount", 0),
         } for instance in described]
 
-    def task_definitions(self, tasks, service):
+    def task_definitions(self, tasks, services):
         """What each task definition reserves and where its containers log (never the environment)."""
         arns = {task["definition"] for task in tasks if task}
-        if service:
-            arns |= {d["task_definition"] for d in service["deployments"]}
+        arns |= {d["task_definition"] for service in services for d in service["deployments"]}
         found = self.together(**{arn: (f"task definition {arn}", self.task_definition, arn) for arn in sorted(arns)})
         return {arn: definition for arn, definition in found.items() if definition}
 
@@ -264,8 +283,11 @@ class Reading:
             events = self.aws.logs.get_log_events(logGroupName=group, logStreamName=stream, limit=LOG_LINES,
                                                   startFromHead=False)["events"]
         except botocore.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return []  # the container never wrote a line
+            problem = error.response.get("Error", {})
+            if problem.get("Code") == "ResourceNotFoundException" and "log group" not in problem.get("Message", ""):
+                # No stream: the container never wrote a line. A missing group ("The specified log group does not
+                # exist.", e.g. jorgebastida/awslogs#144) is a gap worth saying: the group was deleted or is wrong.
+                return []
             raise
         return [event["message"].rstrip("\n") for event in events]
 
@@ -314,7 +336,9 @@ def _when(value):
 
 
 def _event(event):
-    return {"resource": event["LogicalResourceId"], "type": event["ResourceType"],
+    """StackEvent requires only StackId, EventId, StackName and Timestamp ("StackEvent", CloudFormation API
+    Reference): a hook's event, for one, may come without a resource status."""
+    return {"resource": event.get("LogicalResourceId"), "type": event.get("ResourceType"),
             "status": event.get("ResourceStatus"), "reason": event.get("ResourceStatusReason"),
             "at": _when(event["Timestamp"])}
 
@@ -332,7 +356,11 @@ def _latest_reason(events, logical_id):
 
 
 def _physical_of_type(resources, resource_type):
-    return next((r["physical"] for r in resources.values() if r["type"] == resource_type), None)
+    return next(iter(_physicals_of_type(resources, resource_type)), None)
+
+
+def _physicals_of_type(resources, resource_type):
+    return [r["physical"] for r in resources.values() if r["type"] == resource_type]
 
 
 def _migrate_logical_id(resources):

@@ -14,7 +14,11 @@ def verdict(evidence, findings) -> str:
     if findings:
         more = f"; {len(findings) - 1} more problem(s) below" if len(findings) > 1 else ""
         return f"PROBLEM: {findings[0]['title']} [{where}{more}]"
-    return f"OK: nothing wrong found [{where}; {_service_line(evidence.get('service')) or 'no service'}]"
+    seen = [_service_line(service) for service in evidence["services"]]
+    gaps = len(evidence["gaps"])
+    if gaps:  # what could not be read is not known to be fine (a service that could not be read is not "no service")
+        seen.append(f"{gaps} read{'s' if gaps > 1 else ''} failed, see 'not read' below")
+    return f"OK: nothing wrong found [{where}; {'; '.join(seen) or 'no service'}]"
 
 
 def as_json(evidence, findings, seconds, calls) -> str:
@@ -50,8 +54,6 @@ def _log_lines(log, indent):
 
 
 def _service_line(service):
-    if not service:
-        return None
     primary = next((d for d in service["deployments"] if d["status"] == "PRIMARY"), None)
     rollout = f", deployment {primary['rollout_state']}" if primary and primary["rollout_state"] else ""
     return f"service {service['name']} {service['running']}/{service['desired']} running{rollout}"
@@ -65,8 +67,7 @@ def _evidence_lines(evidence):
         if migrate["task"]:
             first, *rest = _task_lines(migrate["task"])
             lines += ["migrate " + first, *rest]
-    service = evidence.get("service")
-    if service:
+    for service in evidence["services"]:
         lines.append(_service_line(service) + f" ({service['pending']} pending)")
         for d in service["deployments"]:
             lines.append(f"  deployment {d['id']} {d['status']} {d['rollout_state']} {d['running']}/{d['desired']} "
@@ -106,8 +107,8 @@ def _instance_lines(evidence):
     instances = evidence.get("instances")
     if instances is None:
         return []
-    service = evidence.get("service") or {}
-    definition = evidence["task_definitions"].get(service.get("task_definition") or "")
+    definition = next((evidence["task_definitions"][s["task_definition"]] for s in evidence["services"]
+                       if s.get("task_definition") in evidence["task_definitions"]), None)
     needs = ""
     if definition:
         memory, cpu = reservation(definition)
