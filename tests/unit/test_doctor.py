@@ -191,6 +191,25 @@ def test_secrets_the_execution_role_cannot_read(world):
     assert "repost.aws/knowledge-center/ecs-unable-to-pull-secrets" in text
 
 
+@pytest.mark.parametrize("reason", [
+    "WaitCondition timed out. Received 0 conditions when expecting 1",
+    "WaitCondition received failed message: 'ECS agent did not register with the cluster within 5 minutes' "
+    "for uniqueId: ip-10-0-0-1",
+])
+def test_no_instance_registered_with_the_capacity_provider_on_a_first_deploy(world, reason):
+    world.operation("CREATE", [
+        ("ApplicationCapacityReady", "AWS::CloudFormation::WaitCondition", "CREATE_IN_PROGRESS", None),
+        ("ApplicationCapacityReady", "AWS::CloudFormation::WaitCondition", "CREATE_FAILED", reason),
+        ("MigrateTask", "AWS::CloudFormation::CustomResource", "CREATE_FAILED", "Resource creation cancelled"),
+    ], "CREATE_FAILED", "The following resource(s) failed to create: [ApplicationCapacityReady, MigrateTask].")
+    del world.resources["ApplicationService"]
+    world.tasks, world.instances, world.targets = {}, [], []
+    code, text = both_formats(world)
+    assert code == doctor.PROBLEMS
+    assert verdict(text).startswith("PROBLEM: No container instance joined the cluster")
+    assert f"seen: stack: ApplicationCapacityReady CREATE_FAILED: {reason}" in text
+
+
 def test_no_container_instance_registered_before_the_signal_timeout(world):
     world.operation("CREATE", [
         ("ApplicationAutoscaling", "AWS::AutoScaling::AutoScalingGroup", "CREATE_IN_PROGRESS", None),

@@ -22,8 +22,10 @@ class Cause:
 KNOWN = [
     Cause("no-container-instance", "No container instance joined the cluster",
           "Tasks run only on registered EC2 container instances. The Auto Scaling group's CreationPolicy waits "
-          "for each instance's cfn-signal, sent once the ECS agent has registered; no signal within the timeout "
-          "fails the group, and without instances no task (migration or service) can be placed.",
+          "for each instance's cfn-signal, sent once the ECS agent has registered (on a first deploy the "
+          "ApplicationCapacityReady wait condition gets it, once the agent registered with the capacity provider "
+          "in place); no signal within the timeout fails the deploy, and without instances no task (migration or "
+          "service) can be placed.",
           "Read the scaling activities below (launch failures, capacity); on an instance, "
           "/var/log/todobackend-ready.log and /var/log/ecs/ecs-agent.log say why the agent did not register "
           "(ECS_CLUSTER in /etc/ecs/ecs.config, no route to the ECS endpoint, the instance role).",
@@ -179,9 +181,14 @@ class Findings:
         return sorted(self.items.values(), key=lambda finding: RANK[finding["cause"]])
 
 
+# Resources that wait for the instances' cfn-signal: the group (registered) and, on a first deploy, the wait
+# condition told once an instance registered with the capacity provider in place.
+SIGNALLED = ("AWS::AutoScaling::AutoScalingGroup", "AWS::CloudFormation::WaitCondition")
+
+
 def _no_container_instance(evidence, found):
     for failure in evidence["failures"]:
-        if failure["type"] == "AWS::AutoScaling::AutoScalingGroup" and "signal" in (failure["reason"] or "").lower():
+        if failure["type"] in SIGNALLED and any(word in (failure["reason"] or "").lower() for word in ("signal", "condition")):
             found.add("no-container-instance", f"stack: {failure['resource']} {failure['status']}: {failure['reason']}")
     reason = (evidence.get("migrate") or {}).get("reason") or ""
     if "No Container Instances" in reason:
