@@ -4,7 +4,8 @@ It answers like an ALB in front of the service: 503 until a target "registers" (
 the todobackend API with a real SQLite database. Fault modes reproduce what the suite must diagnose:
 a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that
 never ran (500 on /todos), tasks that do not share a database (a `router` picks each request's task), the
-HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown paths (`debug=True`). Bound to 127.0.0.1 only.
+HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown paths (`debug=True`); a `rewrite` changes any
+answer, as a proxy or a variant of the API would. Bound to 127.0.0.1 only.
 
 Run it by hand with `python -m tests.integration.standin --port 8000 --delay 5`.
 """
@@ -123,11 +124,14 @@ class StandIn:
     """The load balancer and its targets. Change `mode`, `register()` or `deregister()` while it runs."""
 
     def __init__(self, register_delay=1.0, mode=HEALTHY, tasks=2, shared_database=True,
-                 migrated=True, gateway_timeout=0.3, port=0, debug=False, router=None):
+                 migrated=True, gateway_timeout=0.3, port=0, debug=False, router=None, rewrite=None):
         """`router(method, path, number)` picks the task (index) for the `number`th request, from 1;
-        round-robin by default, like the ALB. `debug`: unknown paths get Django's DEBUG = True page."""
+        round-robin by default, like the ALB. `debug`: unknown paths get Django's DEBUG = True page.
+        `rewrite(method, path, status, body, headers)` returns the (status, body, headers) the client gets
+        instead of the application's answer (a proxy or a variant of the API); raising drops the connection."""
         self.mode = mode
         self.debug = debug
+        self.rewrite = rewrite
         self._router = router or (lambda method, path, number: number % len(self.databases))
         self.gateway_timeout = gateway_timeout
         self.registered_at = None
@@ -316,6 +320,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send(self, status, body, content_type, headers=None):
+        if self.standin.rewrite is not None:
+            status, body, headers = self.standin.rewrite(self.command, urlsplit(self.path).path, status, body,
+                                                         dict(headers or {}))
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)

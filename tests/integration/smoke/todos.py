@@ -65,7 +65,7 @@ def expect(response, status: int, meaning: str) -> None:
 
 @dataclasses.dataclass
 class Item:
-    url: str
+    url: str | None         # None until a POST answered 201 with the marker and a Location on the target
     marker: str
     fields: dict            # title, completed, order as the suite last wrote them
     deleted: bool = False
@@ -140,13 +140,23 @@ class TodoClient(ApiClient):
         self._refuse_if_split()
         marker = self.ledger.marker()
         fields = {"title": f"{label} {marker}", **fields}
-        response = self.http.post(self.url("/todos"), json=fields, timeout=10, headers=FRESH)
-        expect(response, 201, "the API did not create the item")
-        assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
-        item = Item(self.on_target(response.headers["Location"]), marker,
-                    {"completed": False, "order": None, **fields})
+        # Listed before it is sent: a POST that fails may still have created the item (a 500 or a timeout
+        # after the insert), and the smoke report must name it by its marker.
+        item = Item(None, marker, {"completed": False, "order": None, **fields})
         self.ledger.items.append(item)
         self.mine.append(item)
+        response = self.http.post(self.url("/todos"), json=fields, timeout=10, headers=FRESH)
+        if 400 <= response.status_code < 500:
+            self.ledger.items.remove(item)  # refused: a client error creates nothing
+            self.mine.remove(item)
+        expect(response, 201, "the API did not create the item")
+        assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
+        location = self.on_target(response.headers["Location"])
+        assert item.is_mine(_json(response)), (
+            f"POST /todos answered 201 with a body that does not carry the marker {marker}: "
+            f"{response.text[:200]!r}; something between the suite and the API rewrites bodies, or the API "
+            f"answered about another item, so {location} may not be the suite's")
+        item.url = location
         return item
 
     def read(self, item: Item, attempt: str = "") -> dict:
@@ -215,7 +225,7 @@ class TodoClient(ApiClient):
 
         Raises TasksDisagree if the clean-up itself is where the disagreement shows.
         """
-        for item in [item for item in self.mine if not item.deleted]:
+        for item in [item for item in self.mine if not item.deleted and item.url is not None]:
             if self.ledger.disagreement is not None:
                 break
             try:
@@ -224,4 +234,4 @@ class TodoClient(ApiClient):
                 raise
             except (requests.RequestException, AssertionError):
                 pass  # keep cleaning the rest; what is left is reported
-        return [item for item in self.mine if not item.deleted]
+        return [item for item in self.mine if not item.deleted and item.url is not None]

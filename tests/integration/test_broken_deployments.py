@@ -1,0 +1,76 @@
+"""Whole runs of the smoke suite against deployments broken in ways its author did not build the stand-in for.
+
+Each stand-in here answers through a `rewrite` (a proxy or a variant of the API in front of the real stand-in
+application): the suite must keep its data promises (change and delete only its own items, list every item it
+may have left behind with its marker) and say something true about what it saw.
+"""
+import re
+
+import pytest
+
+from tests.integration.standin import StandIn
+from tests.integration.test_suite_runs import against, as_a_user_runs_it, smoke_report  # noqa: F401
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.selftest
+
+USER_ITEM = {"title": "a user's item", "completed": False, "order": 1}
+
+
+def on_post(change):
+    """A rewrite that changes only the answers to POST /todos (after the item landed in the database)."""
+    def rewrite(method, path, status, body, headers):
+        return change(status, body, headers) if method == "POST" else (status, body, headers)
+    return rewrite
+
+
+def without_location(status, body, headers):
+    headers.pop("Location")
+    return status, body, headers
+
+
+def location_on_another_host(status, body, headers):
+    return status, body, {**headers, "Location": headers["Location"].replace("127.0.0.1", "todos.example")}
+
+
+def server_error_after_the_insert(status, body, headers):
+    return 500, b"<h1>Server Error (500)</h1>", {}
+
+
+def connection_dropped_after_the_insert(status, body, headers):
+    raise ConnectionResetError("the answer never comes: the client times out, the item did land")
+
+
+def body_without_the_marker(status, body, headers):
+    return status, re.sub(rb" \[smoke [^]]*\]", b"", body), headers
+
+
+@pytest.mark.parametrize("change, failure", [
+    (without_location, "POST /todos answered 201 without a Location header"),
+    (location_on_another_host, "points at another host than the target"),
+    (server_error_after_the_insert, "POST /todos answered 500, expected 201"),
+    (connection_dropped_after_the_insert, "ConnectionError"),
+    (body_without_the_marker, "POST /todos answered 201 with a body that does not carry the marker"),
+])
+def test_an_item_whose_post_went_wrong_is_listed_by_its_marker_and_never_deleted(pytester, change, failure):
+    standin = StandIn(register_delay=0, rewrite=on_post(change))
+    standin.databases[0].create(USER_ITEM)
+    result = against(pytester, standin, "-k", "lifecycle")
+
+    result.assert_outcomes(failed=1)  # the test's own failure; no second one from its clean-up
+    assert failure in result.stdout.str()
+    user, *landed = standin.databases[0].all()
+    assert user == (1, "a user's item", 0, 1) and len(landed) == 1  # the suite's item: untouched, not deleted
+    marker = re.search(r"\[smoke [^]]+\]", landed[0][1]).group()
+    report = smoke_report(result)
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because their POST "
+                                "did not answer 201 with the marker and a Location on the target"), report[0]
+    assert report[1] == f"  URL unknown (delete it by its marker)  marker {marker}"
+
+
+def test_a_post_refused_with_a_client_error_created_nothing_to_list(pytester):
+    refuse = on_post(lambda status, body, headers: (413, b"<h1>Request Entity Too Large</h1>", {}))
+    result = against(pytester, StandIn(register_delay=0, rewrite=refuse), "-k", "lifecycle")
+    result.assert_outcomes(failed=1)
+    assert "POST /todos answered 413, expected 201" in result.stdout.str()
+    assert not any(line.startswith("DATA LEFT BEHIND") for line in smoke_report(result))
