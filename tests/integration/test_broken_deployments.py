@@ -74,3 +74,21 @@ def test_a_post_refused_with_a_client_error_created_nothing_to_list(pytester):
     result.assert_outcomes(failed=1)
     assert "POST /todos answered 413, expected 201" in result.stdout.str()
     assert not any(line.startswith("DATA LEFT BEHIND") for line in smoke_report(result))
+
+
+@pytest.mark.parametrize("status, body", [(200, b'{"deleted": true}'), (202, b"")])
+def test_a_delete_that_deletes_but_answers_other_than_204_fails_without_blaming_the_tasks(pytester, status, body):
+    def answer(method, path, answered, content, headers):
+        return (status, body, headers) if method == "DELETE" and answered == 204 else (answered, content, headers)
+
+    standin = StandIn(register_delay=0, rewrite=answer)
+    standin.databases[0].create(USER_ITEM)
+    result = against(pytester, standin, "-k", "lifecycle or repeated")
+
+    result.assert_outcomes(passed=1, failed=1)  # the lifecycle test: its DELETE's status, and nothing else
+    out = result.stdout.str()
+    assert f"answered {status}, expected 204" in out and "the item is gone" in out
+    assert "tasks disagree" not in out
+    assert not any(line.startswith("DATA LEFT BEHIND") for line in smoke_report(result))
+    assert standin.databases[0].all() == [(1, "a user's item", 0, 1)]
+
