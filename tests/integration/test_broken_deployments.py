@@ -92,3 +92,23 @@ def test_a_delete_that_deletes_but_answers_other_than_204_fails_without_blaming_
     assert not any(line.startswith("DATA LEFT BEHIND") for line in smoke_report(result))
     assert standin.databases[0].all() == [(1, "a user's item", 0, 1)]
 
+
+
+def test_an_item_still_read_after_its_delete_is_listed_and_both_causes_are_named(pytester):
+    """A cache (or a lagging read replica) in front of one task answers the item once more after its DELETE."""
+    seen = {}
+
+    def stale_once(method, path, status, body, headers):
+        if method == "GET" and status == 200 and path.startswith("/todos/"):
+            seen[path] = body
+        elif method == "GET" and status == 404 and path in seen:
+            return 200, seen.pop(path), {}
+        return status, body, headers
+
+    standin = StandIn(register_delay=0, rewrite=stale_once)
+    result = against(pytester, standin, "-k", "lifecycle")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "still finds the item marked" in out and "or reads come from a copy that lags" in out
+    assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
+                                              "tasks disagree")

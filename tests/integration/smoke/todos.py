@@ -214,9 +214,10 @@ class TodoClient(ApiClient):
             expect(response, 204, "the API did not delete the suite's own item")
         after = self.http.get(item.url, timeout=10, headers=FRESH)
         if after.status_code == 200 and item.is_mine(_json(after)):
-            raise self._disagree(f"GET {path} after a DELETE that answered 204 still finds the item marked "
-                                 f"{item.marker}: the DELETE reached another task and deleted that task's item "
-                                 "with the same id")
+            raise self._disagree(f"GET {path} after a DELETE that answered {response.status_code} still finds the "
+                                 f"item marked {item.marker}: either the DELETE reached another task and deleted "
+                                 "that task's item with the same id, or reads come from a copy that lags (a read "
+                                 "replica or a cache), so the suite cannot tell whether the item is gone")
         item.deleted = True
         if after.status_code == 200:
             raise self._disagree(f"GET {path} after its DELETE answered with another item: {after.text[:200]}")
