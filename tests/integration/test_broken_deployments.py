@@ -112,3 +112,12 @@ def test_an_item_still_read_after_its_delete_is_listed_and_both_causes_are_named
     assert "still finds the item marked" in out and "or reads come from a copy that lags" in out
     assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
                                               "tasks disagree")
+
+
+def test_items_with_string_ids_are_deleted_like_numbered_ones(pytester):
+    """An API variant whose ids are not numbers (UUIDs, slugs): the suite's items are still its own to delete."""
+    standin = StandIn(register_delay=0, id_prefix="item-")
+    standin.databases[0].create(USER_ITEM)
+    result = against(pytester, standin)
+    result.assert_outcomes(passed=5)
+    assert standin.databases[0].all() == [(1, "a user's item", 0, 1)]

@@ -166,7 +166,7 @@ def test_no_target_is_a_usage_error_naming_the_three_ways(pytester):
 
 def test_selftests_need_no_target(pytester):
     result = run_suite(pytester, "-k", "refuses", files=("test_todos_client.py",))
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_standin_and_a_url_together_are_a_usage_error(pytester):

@@ -33,7 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-_ITEM_PATH = re.compile(r"^/todos/\d+$")
+_ITEM_PATH = re.compile(r"^/todos/(?!\.\.?$)[^/]+$")  # one item, whatever its ids look like (numbers, UUIDs)
 CONFIRM_READS = 10  # two tasks picked at random: all ten on the item's own is a 1-in-1024 chance
 FRESH = {"Connection": "close"}  # the next request opens a new connection, which the load balancer routes anew
 SPLIT_HINT = ("the tasks behind the load balancer do not share one database: check every task's database "
