@@ -33,6 +33,10 @@ def location_on_another_host(status, body, headers):
     return status, body, {**headers, "Location": headers["Location"].replace("127.0.0.1", "todos.example")}
 
 
+def location_of_the_collection(status, body, headers):
+    return status, body, {**headers, "Location": headers["Location"].rsplit("/", 1)[0]}
+
+
 def server_error_after_the_insert(status, body, headers):
     return 500, b"<h1>Server Error (500)</h1>", {}
 
@@ -48,6 +52,7 @@ def body_without_the_marker(status, body, headers):
 @pytest.mark.parametrize("change, failure", [
     (without_location, "POST /todos answered 201 without a Location header"),
     (location_on_another_host, "points at another host than the target"),
+    (location_of_the_collection, "names no single item"),
     (server_error_after_the_insert, "POST /todos answered 500, expected 201"),
     (connection_dropped_after_the_insert, "ConnectionError"),
     (body_without_the_marker, "POST /todos answered 201 with a body that does not carry the marker"),

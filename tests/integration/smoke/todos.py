@@ -153,6 +153,8 @@ class TodoClient(ApiClient):
         expect(response, 201, "the API did not create the item")
         assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
         location = self.on_target(response.headers["Location"])
+        assert _ITEM_PATH.match(urlsplit(location).path), (
+            f"POST /todos answered 201 with Location {response.headers['Location']!r}, which names no single item")
         assert item.is_mine(_json(response)), (
             f"POST /todos answered 201 with a body that does not carry the marker {marker}: "
             f"{response.text[:200]!r}; something between the suite and the API rewrites bodies, or the API "
