@@ -126,3 +126,46 @@ def test_items_with_string_ids_are_deleted_like_numbered_ones(pytester):
     result = against(pytester, standin)
     result.assert_outcomes(passed=5)
     assert standin.databases[0].all() == [(1, "a user's item", 0, 1)]
+
+
+# Written for these tests: the parts of Django's technical error page (DEBUG = True) that give it away.
+DEBUG_ERROR_PAGE = ("<!DOCTYPE html><html><head><title>{error} at {path}</title></head><body>"
+                    "<div id='summary'><h1>{error} at {path}</h1><table><tr><th>Request Method:</th><td>GET</td></tr>"
+                    "</table></div><div id='traceback'><textarea>Traceback (most recent call last):\n  File ...\n"
+                    "</textarea></div><div id='explanation'><p>You're seeing this error because you have "
+                    "<code>DEBUG = True</code> in your Django settings file.</p></div></body></html>")
+
+
+def debug_error_pages(error, status, instead_of=None):
+    """A rewrite: Django's technical page for `error`, with `status`, instead of the answers with status
+    `instead_of` (every answer when None)."""
+    def rewrite(method, path, answered, body, headers):
+        if instead_of not in (None, answered):
+            return answered, body, headers
+        return status, DEBUG_ERROR_PAGE.format(error=error, path=path).encode(), {"Content-Type": "text/html"}
+    return rewrite
+
+
+def security_lines(result):
+    return [line for line in smoke_report(result) if line.startswith("SECURITY: ")]
+
+
+def test_a_debug_page_on_a_server_error_heads_the_smoke_report(pytester):
+    """DEBUG = True and no migrations: GET /todos answers Django's technical 500 page (settings, stack frames)."""
+    standin = StandIn(register_delay=0, migrated=False, rewrite=debug_error_pages("OperationalError", 500, 500))
+    result = against(pytester, standin, "-k", "migrations")
+    result.assert_outcomes(failed=1)
+    assert security_lines(result) == [smoke_report(result)[0]]
+    assert security_lines(result)[0].startswith("SECURITY: GET /todos answered 500 with a framework debug page "
+                                                "(Django's DEBUG = True page: \"DEBUG = True\"")
+
+
+def test_a_disallowed_host_is_diagnosed_and_its_debug_page_reported(pytester):
+    """The load balancer's host name is not in ALLOWED_HOSTS and DEBUG = True: every answer is a 400 debug page."""
+    standin = StandIn(register_delay=0, rewrite=debug_error_pages("DisallowedHost", 400))
+    result = against(pytester, standin, files=("test_readiness.py", "test_security.py"))
+    result.assert_outcomes(failed=1, skipped=1)
+    report = smoke_report(result)
+    assert report[0].startswith("NOT READY: the application answered 400 to GET /: ") and "ALLOWED_HOSTS" in report[0]
+    assert len(security_lines(result)) == 1
+    assert security_lines(result)[0].startswith("SECURITY: GET / answered 400 with a framework debug page")

@@ -179,6 +179,7 @@ def test_a_debug_page_fails_the_run_and_heads_the_smoke_report(pytester):
     result = against(pytester, StandIn(register_delay=0, debug=True), files=("test_security.py",))
     result.assert_outcomes(failed=1)
     first = smoke_report(result)[0]
+    assert sum(line.startswith("SECURITY: ") for line in smoke_report(result)) == 1
     assert re.match(r"SECURITY: GET /smoke-no-such-page-\w+ answered 404 with a framework debug page "
                     r"\(Django's DEBUG = True page: \"DEBUG = True\"", first), first
     assert "set DEBUG = False" in first
