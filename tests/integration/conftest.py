@@ -11,6 +11,7 @@ import time
 
 import boto3
 import pytest
+import requests
 
 from tests.integration.smoke import doctor_on_failure
 from tests.integration.smoke import http as smoke_http
@@ -277,27 +278,52 @@ def record_timeline(request):
 
 
 @pytest.fixture(scope="session")
-def ledger(pytestconfig):
-    """The items this run creates, and whether tasks disagreed; the smoke report lists what is left."""
+def ledger(pytestconfig, target):
+    """The items this run creates, and whether tasks disagreed; the smoke report lists what is left, and
+    what GET /todos still lists with the run's marker (a POST that landed twice)."""
     books = Ledger(new_run_id())
     yield books
     if not books.items:
         return
     left = books.left_behind()
-    if not left:
+    stray = swept(pytestconfig, target, books, left)
+    left = [item for item in left if item.url is not None or item.marker not in {marker for _, marker in stray}]
+    if left:
+        report_left_behind(pytestconfig, books, left)
+    if stray:
+        add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(stray)} item(s) carrying this run's marker are still "
+                                  "listed by GET /todos (a POST that landed twice, or one whose answer went wrong). "
+                                  "Delete them by the marker in their title.")
+        for url, marker in stray:
+            add_finding(pytestconfig, f"  {url}  marker {marker}")
+    if not left and not stray:
         report_line(pytestconfig, f"data: the {len(books.items)} item(s) this run created are deleted, each "
                                   f"confirmed by its marker [smoke {books.run_id} ...]")
-        return
+
+
+def swept(config, target, books, left) -> list[tuple[str, str]]:
+    """(url, marker) of the items GET /todos lists with this run's marker that `left` does not list already."""
+    api = ApiClient(smoke_http.session(target.base_url, retry_reads=True), target.base_url)
+    try:
+        found = api.listed_with(f"[smoke {books.run_id} ")
+    except (AssertionError, requests.RequestException) as error:
+        report_line(config, f"data: could not search GET /todos for items left behind: {str(error).splitlines()[0]}")
+        return []
+    listed = {(item.url, item.marker) for item in left}
+    return [entry for entry in found if entry not in listed]
+
+
+def report_left_behind(config, books, left) -> None:
     why = []
     if any(item.url is None for item in left):
         why.append("their POST did not answer 201 with the marker and a Location on the target")
     if any(item.url is not None for item in left):
         why.append(f"tasks disagree ({books.noticed_in})" if books.disagreement else "their DELETE did not succeed")
-    add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
-                              f"{'; or '.join(why)}. Delete them by the marker in their title, in each database: "
-                              "through the load balancer the URL can reach another task's item with the same id.")
+    add_finding(config, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
+                        f"{'; or '.join(why)}. Delete them by the marker in their title, in each database: "
+                        "through the load balancer the URL can reach another task's item with the same id.")
     for item in left:
-        add_finding(pytestconfig, f"  {item.url or 'URL unknown (delete it by its marker)'}  marker {item.marker}")
+        add_finding(config, f"  {item.url or 'URL unknown (delete it by its marker)'}  marker {item.marker}")
 
 
 @pytest.fixture

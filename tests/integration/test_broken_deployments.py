@@ -4,6 +4,7 @@ Each stand-in here answers through a `rewrite` (a proxy or a variant of the API 
 application): the suite must keep its data promises (change and delete only its own items, list every item it
 may have left behind with its marker) and say something true about what it saw.
 """
+import json
 import re
 
 import pytest
@@ -67,10 +68,26 @@ def test_an_item_whose_post_went_wrong_is_listed_by_its_marker_and_never_deleted
     user, *landed = standin.databases[0].all()
     assert user == (1, "a user's item", 0, 1) and len(landed) == 1  # the suite's item: untouched, not deleted
     marker = re.search(r"\[smoke [^]]+\]", landed[0][1]).group()
+    report = smoke_report(result)  # the sweep of GET /todos at the end found it by its marker
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) carrying this run's marker are still listed by "
+                                "GET /todos"), report[0]
+    assert report[1] == f"  {standin.url}/todos/{landed[0][0]}  marker {marker}"
+
+
+def test_when_the_sweep_cannot_look_an_item_whose_post_failed_is_listed_as_url_unknown(pytester):
+    def failing(method, path, status, body, headers):
+        return (500, b"<h1>Server Error (500)</h1>", {}) if path == "/todos" else (status, body, headers)
+
+    standin = StandIn(register_delay=0, rewrite=failing)
+    result = against(pytester, standin, "-k", "lifecycle")
+    result.assert_outcomes(failed=1)
+    marker = re.search(r"\[smoke [^]]+\]", standin.databases[0].all()[0][1]).group()
     report = smoke_report(result)
     assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because their POST "
                                 "did not answer 201 with the marker and a Location on the target"), report[0]
     assert report[1] == f"  URL unknown (delete it by its marker)  marker {marker}"
+    assert ("data: could not search GET /todos for items left behind: GET /todos answered 500, expected 200: "
+            "the items left behind could not be searched for") in report
 
 
 def test_a_post_refused_with_a_client_error_created_nothing_to_list(pytester):
@@ -169,3 +186,27 @@ def test_a_disallowed_host_is_diagnosed_and_its_debug_page_reported(pytester):
     assert report[0].startswith("NOT READY: the application answered 400 to GET /: ") and "ALLOWED_HOSTS" in report[0]
     assert len(security_lines(result)) == 1
     assert security_lines(result)[0].startswith("SECURITY: GET / answered 400 with a framework debug page")
+
+
+def test_an_item_created_twice_by_a_retried_post_is_found_by_its_marker_and_listed(pytester):
+    """A proxy retried the POST after a timeout and both landed: the suite deletes the one it was told about,
+    and the sweep of GET /todos at the end finds the other by the run's marker."""
+    standin = StandIn(register_delay=0)
+    standin.databases[0].create(USER_ITEM)
+
+    def landed_twice(status, body, headers):
+        standin.databases[0].create(json.loads(body))  # the first attempt, whose answer never came back
+        return status, body, headers
+
+    standin.rewrite = on_post(landed_twice)
+    result = against(pytester, standin, "-k", "lifecycle")
+
+    result.assert_outcomes(passed=1)
+    user, orphan = standin.databases[0].all()
+    assert user == (1, "a user's item", 0, 1)
+    marker = re.search(r"\[smoke [^]]+\]", orphan[1]).group()
+    report = smoke_report(result)
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) carrying this run's marker are still listed by "
+                                "GET /todos"), report[0]
+    assert report[1] == f"  {standin.url}/todos/{orphan[0]}  marker {marker}"
+    assert not any(line.startswith("data: ") for line in report)

@@ -34,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 _ITEM_PATH = re.compile(r"^/todos/(?!\.\.?$)[^/]+$")  # one item, whatever its ids look like (numbers, UUIDs)
+_MARKER = re.compile(r"\[smoke [^]]+\]")
 CONFIRM_READS = 10  # two tasks picked at random: all ten on the item's own is a 1-in-1024 chance
 FRESH = {"Connection": "close"}  # the next request opens a new connection, which the load balancer routes anew
 SPLIT_HINT = ("the tasks behind the load balancer do not share one database: check every task's database "
@@ -117,6 +118,20 @@ class ApiClient:
         assert parts.hostname == urlsplit(self.base_url).hostname, (
             f"{link!r} points at another host than the target {self.base_url}")
         return self.url(parts.path)
+
+
+    def listed_with(self, tag: str) -> list[tuple[str, str]]:
+        """(url, marker) of every item GET /todos lists whose title carries `tag` (a run's marker prefix).
+
+        A read through the load balancer: it sees one task's database, and finds what the ledger cannot know
+        (an item a retried POST created twice). Raises AssertionError or RequestException if it cannot look.
+        """
+        response = self.http.get(self.url("/todos"), timeout=10)
+        expect(response, 200, "the items left behind could not be searched for")
+        entries = _json(response)
+        assert isinstance(entries, list), f"GET /todos answered {response.text[:200]!r}, not a JSON list"
+        return [(str(entry.get("url")), _MARKER.search(entry["title"]).group()) for entry in entries
+                if isinstance(entry, dict) and tag in str(entry.get("title"))]
 
 
 class TodoClient(ApiClient):
