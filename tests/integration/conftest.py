@@ -346,7 +346,7 @@ def todos(request, ready_target, ledger):
     left = client.clean_up()  # the items with a URL: one whose POST went wrong has failed the test already
     if left and ledger.disagreement is None:
         pytest.fail("could not delete the items the test created (the smoke report lists them): "
-                    + ", ".join(f"{item.url} {item.marker}" for item in left), pytrace=False)
+                    + ", ".join(f"{item.url} {item.marker} ({item.trouble})" for item in left), pytrace=False)
 
 
 @pytest.fixture(scope="session")

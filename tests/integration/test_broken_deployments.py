@@ -210,3 +210,20 @@ def test_an_item_created_twice_by_a_retried_post_is_found_by_its_marker_and_list
                                 "GET /todos"), report[0]
     assert report[1] == f"  {standin.url}/todos/{orphan[0]}  marker {marker}"
     assert not any(line.startswith("data: ") for line in report)
+
+
+def test_a_target_that_goes_away_mid_run_leaves_items_listed_with_the_reason(pytester):
+    """Every task stops after readiness (the load balancer answers 503 from the first DELETE on): the clean-up
+    cannot delete, and says why rather than only that it could not."""
+    gone = []
+
+    def goes_away(method, path, status, body, headers):
+        if method == "DELETE":
+            gone.append(path)
+        return (503, b"<html>503 Service Temporarily Unavailable</html>", {}) if gone else (status, body, headers)
+
+    result = against(pytester, StandIn(register_delay=0, rewrite=goes_away), "-k", "lifecycle")
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
+                                 "http://127.0.0.1:*/todos/1 [[]smoke *[]] (DELETE /todos/1 answered 503, expected 204*"])
+    assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted")

@@ -72,6 +72,7 @@ class Item:
     fields: dict            # title, completed, order as the suite last wrote them
     deleted: bool = False
     confirmed: bool = False  # read CONFIRM_READS times with its marker
+    trouble: str | None = None  # why the clean-up could not delete it
 
     def is_mine(self, body) -> bool:
         return isinstance(body, dict) and self.marker in str(body.get("title"))
@@ -253,6 +254,6 @@ class TodoClient(ApiClient):
                 self.delete(item)
             except TasksDisagree:
                 raise
-            except (requests.RequestException, AssertionError):
-                pass  # keep cleaning the rest; what is left is reported
+            except (requests.RequestException, AssertionError) as error:
+                item.trouble = str(error).splitlines()[0]  # keep cleaning the rest; what is left is reported
         return [item for item in self.mine if not item.deleted and item.url is not None]
