@@ -318,7 +318,8 @@ def report_left_behind(config, books, left) -> None:
     if any(item.url is None for item in left):
         why.append("their POST did not answer 201 with the marker and a Location on the target")
     if any(item.url is not None for item in left):
-        why.append(f"tasks disagree ({books.noticed_in})" if books.disagreement else "their DELETE did not succeed")
+        why.append(f"tasks disagree ({books.noticed_in})" if books.disagreement else
+                   "the clean-up could not delete them (the test's error says why)")
     add_finding(config, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
                         f"{'; or '.join(why)}. Delete them by the marker in their title, in each database: "
                         "through the load balancer the URL can reach another task's item with the same id.")

@@ -227,3 +227,17 @@ def test_a_target_that_goes_away_mid_run_leaves_items_listed_with_the_reason(pyt
     result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
                                  "http://127.0.0.1:*/todos/1 [[]smoke *[]] (DELETE /todos/1 answered 503, expected 204*"])
     assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted")
+
+
+def test_an_item_the_clean_up_could_not_read_is_not_said_to_have_failed_its_delete(pytester):
+    """Reads of an item answer 500 (a broken task): the clean-up never gets as far as a DELETE."""
+    def reads_fail(method, path, status, body, headers):
+        broken = method == "GET" and path.startswith("/todos/")
+        return (500, b"<h1>Server Error (500)</h1>", {}) if broken else (status, body, headers)
+
+    result = against(pytester, StandIn(register_delay=0, rewrite=reads_fail), "-k", "lifecycle")
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*could not delete the items the test created*(GET /todos/1 answered 500, expected "
+                                 "200*"])
+    assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
+                                              "the clean-up could not delete them (the test's error says why)")

@@ -99,8 +99,8 @@ def test_items_whose_delete_fails_are_listed_and_fail_the_test(pytester):
     result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
                                  f"{standin.url}/todos/1 [[]smoke *[]] (*Connection aborted*"])
     report = smoke_report(result)
-    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because their DELETE "
-                                "did not succeed")
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because the clean-up "
+                                "could not delete them")
     assert report[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
 
 
