@@ -241,3 +241,22 @@ def test_an_item_the_clean_up_could_not_read_is_not_said_to_have_failed_its_dele
                                  "200*"])
     assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
                                               "the clean-up could not delete them (the test's error says why)")
+
+
+def test_a_redirect_is_never_followed_so_no_write_goes_elsewhere(pytester):
+    """A DELETE answered 307 (which keeps the method) to another host: following it would send the DELETE there."""
+    followed = []
+
+    def redirect_deletes(method, path, status, body, headers):
+        if path.startswith("/elsewhere/"):
+            followed.append((method, path))
+        elif method == "DELETE":
+            return 307, b"", {"Location": f"http://localhost:{standin.url.rsplit(':', 1)[1]}/elsewhere{path}"}
+        return status, body, headers
+
+    standin = StandIn(register_delay=0, rewrite=redirect_deletes)
+    result = against(pytester, standin, "-k", "lifecycle")
+    result.assert_outcomes(failed=1, errors=1)
+    assert followed == []
+    assert "DELETE /todos/1 answered 307, expected 204" in result.stdout.str()
+    assert smoke_report(result)[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
