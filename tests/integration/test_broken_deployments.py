@@ -225,7 +225,8 @@ def test_a_target_that_goes_away_mid_run_leaves_items_listed_with_the_reason(pyt
     result = against(pytester, StandIn(register_delay=0, rewrite=goes_away), "-k", "lifecycle")
     result.assert_outcomes(failed=1, errors=1)
     result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
-                                 "http://127.0.0.1:*/todos/1 [[]smoke *[]] (DELETE /todos/1 answered 503, expected 204*"])
+                                 "http://127.0.0.1:*/todos/1 [[]smoke *[]] (DELETE /todos/1 answered 503, "
+                                 "expected 204*"])
     assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted")
 
 
@@ -244,14 +245,15 @@ def test_an_item_the_clean_up_could_not_read_is_not_said_to_have_failed_its_dele
 
 
 def test_a_redirect_is_never_followed_so_no_write_goes_elsewhere(pytester):
-    """A DELETE answered 307 (which keeps the method) to another host: following it would send the DELETE there."""
+    """A DELETE answered 307 (which keeps the method): following it would send the DELETE wherever it points (here
+    a path on the stand-in, so the test can see whether it was followed; in the world, another host)."""
     followed = []
 
     def redirect_deletes(method, path, status, body, headers):
         if path.startswith("/elsewhere/"):
             followed.append((method, path))
         elif method == "DELETE":
-            return 307, b"", {"Location": f"http://localhost:{standin.url.rsplit(':', 1)[1]}/elsewhere{path}"}
+            return 307, b"", {"Location": f"{standin.url}/elsewhere{path}"}
         return status, body, headers
 
     standin = StandIn(register_delay=0, rewrite=redirect_deletes)
