@@ -11,11 +11,13 @@ import time
 
 import boto3
 import pytest
+import requests
 
 from tests.integration.smoke import doctor_on_failure
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import running_count
 from tests.integration.smoke.progress import ProgressLine
+from tests.integration.smoke import security
 from tests.integration.smoke.readiness import IN_THE_REPORT, NotReady, timing_problems, wait_until_ready
 from tests.integration.smoke.target import NO_TARGET, Target, TargetError, choose
 from tests.integration.smoke.todos import ApiClient, Ledger, TodoClient, new_run_id
@@ -28,6 +30,7 @@ FINDINGS = pytest.StashKey[list]()   # security findings and data left behind: f
 STARTED = pytest.StashKey[float]()
 TARGET_TIME = pytest.StashKey[list]()  # durations of the tests that talk to the target (not selftests)
 FAILS_IF_NOT_READY = pytest.StashKey[str | None]()  # the one test that fails when the target is not ready
+DEBUG_PAGE_SEEN = pytest.StashKey[bool]()  # a debug page is reported once, by the first request that got one
 READINESS_TEST = "test_target_becomes_ready"
 
 
@@ -70,6 +73,7 @@ def pytest_configure(config):
     config.stash[STARTED] = time.monotonic()
     config.stash[TARGET_TIME] = []
     config.stash[FAILS_IF_NOT_READY] = None
+    config.stash[DEBUG_PAGE_SEEN] = False
     try:
         config.stash[TARGET] = choose(config.getoption("public_url"), os.environ.get("PUBLIC_URL"),
                                       config.getoption("stack_name"), config.getoption("region"),
@@ -143,6 +147,20 @@ def add_finding(config, line: str) -> None:
     config.stash[FINDINGS].append(line)
 
 
+def reporting_debug_pages(config, http):
+    """`http`, reporting the first framework debug page any of its answers is (a 404, a 500, a DisallowedHost
+    400...) at the top of the smoke report: wherever a stranger can get one, it leaks settings."""
+    def check(response, *args, **kwargs):
+        if config.stash[DEBUG_PAGE_SEEN] or "html" not in response.headers.get("Content-Type", ""):
+            return
+        signs = security.debug_page_signs(response.text)
+        if signs:
+            config.stash[DEBUG_PAGE_SEEN] = True
+            add_finding(config, security.finding(response.request, response.status_code, signs))
+    http.hooks["response"].append(check)
+    return http
+
+
 def terminal_line(config):
     """write(line): a line in the terminal now, between test results, also while output is captured."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -192,15 +210,16 @@ def target(pytestconfig, standin) -> Target:
 @pytest.fixture(scope="session")
 def readiness(pytestconfig, target, standin, settings):
     """The passive readiness wait, run once: (Readiness, None) or (None, NotReady)."""
-    http = smoke_http.session(target.base_url)
+    http = reporting_debug_pages(pytestconfig, smoke_http.session(target.base_url))
     url = target.base_url + "/"
     progress = progress_line(pytestconfig, f"waiting for {url} to be ready")
     try:
         result = wait_until_ready(http, url, consecutive=pytestconfig.getoption("consecutive"),
                                   progress=progress, **settings)
     except NotReady as error:  # the one place the diagnosis is shown: first in the smoke report
-        add_finding(pytestconfig, f"NOT READY: {error.diagnosis}")
-        add_finding(pytestconfig, f"  status timeline: {error.timeline.summary()}")
+        # First even when a debug page was reported during the wait: the skips point at "the top".
+        pytestconfig.stash[FINDINGS][:0] = [f"NOT READY: {error.diagnosis}",
+                                            f"  status timeline: {error.timeline.summary()}"]
         return None, error
     report_line(pytestconfig, f"readiness timeline: {result.timeline.summary()}")
     if standin is not None:
@@ -259,29 +278,60 @@ def record_timeline(request):
 
 
 @pytest.fixture(scope="session")
-def ledger(pytestconfig):
-    """The items this run creates, and whether tasks disagreed; the smoke report lists what is left."""
+def ledger(pytestconfig, target):
+    """The items this run creates, and whether tasks disagreed; the smoke report lists what is left, and
+    what GET /todos still lists with the run's marker (a POST that landed twice)."""
     books = Ledger(new_run_id())
     yield books
     if not books.items:
         return
     left = books.left_behind()
-    if not left:
+    stray = swept(pytestconfig, target, books, left)
+    left = [item for item in left if item.url is not None or item.marker not in {marker for _, marker in stray}]
+    if left:
+        report_left_behind(pytestconfig, books, left)
+    if stray:
+        add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(stray)} item(s) carrying this run's marker are still "
+                                  "listed by GET /todos (a POST that landed twice, or one whose answer went wrong). "
+                                  "Delete them by the marker in their title.")
+        for url, marker in stray:
+            add_finding(pytestconfig, f"  {url}  marker {marker}")
+    if not left and not stray:
         report_line(pytestconfig, f"data: the {len(books.items)} item(s) this run created are deleted, each "
                                   f"confirmed by its marker [smoke {books.run_id} ...]")
-        return
-    why = f"tasks disagree ({books.noticed_in})" if books.disagreement else "their DELETE did not succeed"
-    add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
-                              f"{why}. Delete them by the marker in their title, in each database: through the load "
-                              "balancer the URL can reach another task's item with the same id.")
+
+
+def swept(config, target, books, left) -> list[tuple[str, str]]:
+    """(url, marker) of the items GET /todos lists with this run's marker that `left` does not list already."""
+    api = ApiClient(smoke_http.session(target.base_url, retry_reads=True), target.base_url)
+    try:
+        found = api.listed_with(f"[smoke {books.run_id} ")
+    except (AssertionError, requests.RequestException) as error:
+        report_line(config, f"data: could not search GET /todos for items left behind: {str(error).splitlines()[0]}")
+        return []
+    listed = {(item.url, item.marker) for item in left}
+    return [entry for entry in found if entry not in listed]
+
+
+def report_left_behind(config, books, left) -> None:
+    why = []
+    if any(item.url is None for item in left):
+        why.append("their POST did not answer 201 with the marker and a Location on the target")
+    if any(item.url is not None for item in left):
+        why.append(f"tasks disagree ({books.noticed_in})" if books.disagreement else
+                   "the clean-up could not delete them (the test's error says why)")
+    add_finding(config, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
+                        f"{'; or '.join(why)}. Delete them by the marker in their title, in each database: "
+                        "through the load balancer the URL can reach another task's item with the same id.")
     for item in left:
-        add_finding(pytestconfig, f"  {item.url}  marker {item.marker}")
+        add_finding(config, f"  {item.url or 'URL unknown (delete it by its marker)'}  marker {item.marker}")
 
 
 @pytest.fixture
-def api(ready_target):
+def api(request, ready_target):
     """A read-only client for the API (it creates nothing)."""
-    return ApiClient(smoke_http.session(ready_target.base_url, retry_reads=True), ready_target.base_url)
+    http = reporting_debug_pages(request.config, smoke_http.session(ready_target.base_url, retry_reads=True))
+    return ApiClient(http, ready_target.base_url)
 
 
 @pytest.fixture
@@ -291,13 +341,13 @@ def todos(request, ready_target, ledger):
     if ledger.disagreement is not None:
         pytest.skip(f"tasks disagree: the evidence is in the failure of {ledger.noticed_in}; "
                     "the suite creates and deletes nothing more")
-    client = TodoClient(smoke_http.session(ready_target.base_url, retry_reads=True), ready_target.base_url,
-                        ledger, where=request.node.nodeid)
+    http = reporting_debug_pages(request.config, smoke_http.session(ready_target.base_url, retry_reads=True))
+    client = TodoClient(http, ready_target.base_url, ledger, where=request.node.nodeid)
     yield client
-    left = client.clean_up()
+    left = client.clean_up()  # the items with a URL: one whose POST went wrong has failed the test already
     if left and ledger.disagreement is None:
         pytest.fail("could not delete the items the test created (the smoke report lists them): "
-                    + ", ".join(f"{item.url} {item.marker}" for item in left), pytrace=False)
+                    + ", ".join(f"{item.url} {item.marker} ({item.trouble})" for item in left), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ It answers like an ALB in front of the service: 503 until a target "registers" (
 the todobackend API with a real SQLite database. Fault modes reproduce what the suite must diagnose:
 a crashing backend (the ALB answers 502), a slow one (504), a response cut off mid-body, migrations that
 never ran (500 on /todos), tasks that do not share a database (a `router` picks each request's task), the
-HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown paths (`debug=True`). Bound to 127.0.0.1 only.
+HTTP-to-HTTPS redirect, and Django's DEBUG = True page for unknown paths (`debug=True`); a `rewrite` changes any
+answer, as a proxy or a variant of the API would. Bound to 127.0.0.1 only.
 
 Run it by hand with `python -m tests.integration.standin --port 8000 --delay 5`.
 """
@@ -26,7 +27,6 @@ STATIC_FILES = {
     "/static/rest_framework/css/bootstrap.min.css": (b"/* stand-in */ body{margin:0}\n", "text/css"),
 }
 
-_ITEM = re.compile(r"^/todos/(\d+)$")
 _FIELDS = ("title", "completed", "order")
 
 # Written for the stand-in: the parts of Django's technical 404 page (DEBUG = True) that give it away.
@@ -123,11 +123,18 @@ class StandIn:
     """The load balancer and its targets. Change `mode`, `register()` or `deregister()` while it runs."""
 
     def __init__(self, register_delay=1.0, mode=HEALTHY, tasks=2, shared_database=True,
-                 migrated=True, gateway_timeout=0.3, port=0, debug=False, router=None):
+                 migrated=True, gateway_timeout=0.3, port=0, debug=False, router=None, rewrite=None,
+                 id_prefix=""):
         """`router(method, path, number)` picks the task (index) for the `number`th request, from 1;
-        round-robin by default, like the ALB. `debug`: unknown paths get Django's DEBUG = True page."""
+        round-robin by default, like the ALB. `debug`: unknown paths get Django's DEBUG = True page.
+        `rewrite(method, path, status, body, headers)` returns the (status, body, headers) the client gets
+        instead of the application's answer (a proxy or a variant of the API); raising drops the connection.
+        `id_prefix`: item URLs are /todos/<prefix><number>, as an API with string ids would have them."""
         self.mode = mode
         self.debug = debug
+        self.rewrite = rewrite
+        self.id_prefix = id_prefix
+        self.item_path = re.compile(rf"^/todos/{re.escape(id_prefix)}(\d+)$")
         self._router = router or (lambda method, path, number: number % len(self.databases))
         self.gateway_timeout = gateway_timeout
         self.registered_at = None
@@ -253,7 +260,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "POST": lambda: self._create(db, body),
                 "DELETE": lambda: self._deleted(db.delete()),
             })
-        match = _ITEM.match(path)
+        match = self.standin.item_path.match(path)
         if not match and self.standin.debug:
             page = _DEBUG_404.format(method=method, path=path.lstrip("/"), url=self._link(path))
             return self._send(404, page.encode(), "text/html; charset=utf-8")
@@ -280,7 +287,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _create(self, db, body):
         item_id = db.create(validate(body))
-        location = self._link(f"/todos/{item_id}")
+        location = self._link(f"/todos/{self.standin.id_prefix}{item_id}")
         self._json(201, self._item(db.get(item_id)), {"Location": location})
 
     def _update(self, db, item_id, body):
@@ -296,7 +303,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _item(self, row):
         item_id, title, completed, order = row
         # The real serializer's fields: url, title, completed, order (no id).
-        return {"url": self._link(f"/todos/{item_id}"), "title": title,
+        return {"url": self._link(f"/todos/{self.standin.id_prefix}{item_id}"), "title": title,
                 "completed": bool(completed), "order": order}
 
     def _json(self, status, payload, headers=None):
@@ -316,6 +323,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send(self, status, body, content_type, headers=None):
+        if self.standin.rewrite is not None:
+            status, body, headers = self.standin.rewrite(self.command, urlsplit(self.path).path, status, body,
+                                                         dict(headers or {}))
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)

@@ -97,10 +97,10 @@ def test_items_whose_delete_fails_are_listed_and_fail_the_test(pytester):
     result = against(pytester, standin, "-k", "lifecycle")
     result.assert_outcomes(failed=1, errors=1)
     result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
-                                 f"{standin.url}/todos/1 [[]smoke *[]]"])
+                                 f"{standin.url}/todos/1 [[]smoke *[]] (*Connection aborted*"])
     report = smoke_report(result)
-    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because their DELETE "
-                                "did not succeed")
+    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because the clean-up "
+                                "could not delete them")
     assert report[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
 
 
@@ -166,7 +166,7 @@ def test_no_target_is_a_usage_error_naming_the_three_ways(pytester):
 
 def test_selftests_need_no_target(pytester):
     result = run_suite(pytester, "-k", "refuses", files=("test_todos_client.py",))
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_standin_and_a_url_together_are_a_usage_error(pytester):
@@ -179,6 +179,7 @@ def test_a_debug_page_fails_the_run_and_heads_the_smoke_report(pytester):
     result = against(pytester, StandIn(register_delay=0, debug=True), files=("test_security.py",))
     result.assert_outcomes(failed=1)
     first = smoke_report(result)[0]
+    assert sum(line.startswith("SECURITY: ") for line in smoke_report(result)) == 1
     assert re.match(r"SECURITY: GET /smoke-no-such-page-\w+ answered 404 with a framework debug page "
                     r"\(Django's DEBUG = True page: \"DEBUG = True\"", first), first
     assert "set DEBUG = False" in first

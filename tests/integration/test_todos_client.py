@@ -52,7 +52,7 @@ def test_an_item_deleted_by_the_test_is_not_deleted_twice(client):
     assert item.deleted and client.clean_up() == []
 
 
-@pytest.mark.parametrize("path", ["/todos", "/todos/", "/", "/todos/1/extra"])
+@pytest.mark.parametrize("path", ["/todos", "/todos/", "/", "/todos/1/extra", "/todos/.."])
 def test_delete_refuses_anything_but_one_item(client, path):
     kept = client.create("kept")
     with pytest.raises(ValueError, match="deletes single items only"):

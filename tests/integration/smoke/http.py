@@ -19,13 +19,21 @@ def is_loopback(url: str) -> bool:
         return host == "localhost"
 
 
+class _Session(requests.Session):
+    """Never follows a redirect: requests would re-send a DELETE or PUT to wherever a 307 or 301 points (only a
+    POST becomes a GET), and the suite writes to the target it was given, nowhere else. A redirect is an answer."""
+
+    def request(self, *args, **kwargs):
+        return super().request(*args, **{**kwargs, "allow_redirects": False})
+
+
 def session(base_url: str, retry_reads: bool = False) -> requests.Session:
     """A session for one target. Polls and probes never retry: each answer is a data point.
 
     With `retry_reads`, GETs ride out the odd connection error or 502/503/504 from a task being
     replaced, so API checks report the application's behaviour rather than one unlucky request.
     """
-    http = requests.Session()
+    http = _Session()
     # The stand-in is local: never route its traffic through a proxy from the environment.
     http.trust_env = not is_loopback(base_url)
     http.headers.update(JSON)

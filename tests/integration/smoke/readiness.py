@@ -25,6 +25,9 @@ DIAGNOSES = {
                    "stuck on the database?",
     "SSLError": "TLS failed: is the certificate valid for this host name (the load balancer's own "
                 "DNS name is not on it), and does the URL's port speak HTTPS?",
+    400: "the application answered 400 to GET /: Django answers 400 to a Host header that is not in "
+         "ALLOWED_HOSTS (DisallowedHost) - add the load balancer's DNS name, or the domain pointing at it, to "
+         "ALLOWED_HOSTS in the settings the tasks run",
     301: "the load balancer redirects HTTP to HTTPS (the stack has a CertificateArn): pass "
          "--public-url https://<the certificate's domain>",
 }

@@ -8,7 +8,8 @@ The safe rule (README, "What the suite does to your data"):
 2. Before its first write (PATCH, PUT or DELETE) to an item, the suite reads it CONFIRM_READS times, each on a
    fresh connection so the load balancer may pick another task each time; every answer must be 200 with the
    marker. Every write is checked too: a PATCH or PUT must answer with the marker; a DELETE must answer 204
-   (a 404 is not "deleted": the task it reached does not have the item) and the item must then read 404.
+   (a 404 is not "deleted": the task it reached does not have the item) and the item must then read 404; a 200
+   or 202 counts once the item reads 404, and fails the test on its status only.
 3. Any answer that disagrees (another item's body, a 404 for an item not deleted, the item still there after its
    DELETE) means the tasks do not share one database. From then on the suite creates nothing and writes to no
    item: the check fails with the evidence, and the items left behind are listed (URL and marker) for an operator.
@@ -32,7 +33,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-_ITEM_PATH = re.compile(r"^/todos/\d+$")
+_ITEM_PATH = re.compile(r"^/todos/(?!\.\.?$)[^/]+$")  # one item, whatever its ids look like (numbers, UUIDs)
+_MARKER = re.compile(r"\[smoke [^]]+\]")
 CONFIRM_READS = 10  # two tasks picked at random: all ten on the item's own is a 1-in-1024 chance
 FRESH = {"Connection": "close"}  # the next request opens a new connection, which the load balancer routes anew
 SPLIT_HINT = ("the tasks behind the load balancer do not share one database: check every task's database "
@@ -65,11 +67,12 @@ def expect(response, status: int, meaning: str) -> None:
 
 @dataclasses.dataclass
 class Item:
-    url: str
+    url: str | None         # None until a POST answered 201 with the marker and a Location on the target
     marker: str
     fields: dict            # title, completed, order as the suite last wrote them
     deleted: bool = False
     confirmed: bool = False  # read CONFIRM_READS times with its marker
+    trouble: str | None = None  # why the clean-up could not delete it
 
     def is_mine(self, body) -> bool:
         return isinstance(body, dict) and self.marker in str(body.get("title"))
@@ -118,6 +121,20 @@ class ApiClient:
         return self.url(parts.path)
 
 
+    def listed_with(self, tag: str) -> list[tuple[str, str]]:
+        """(url, marker) of every item GET /todos lists whose title carries `tag` (a run's marker prefix).
+
+        A read through the load balancer: it sees one task's database, and finds what the ledger cannot know
+        (an item a retried POST created twice). Raises AssertionError or RequestException if it cannot look.
+        """
+        response = self.http.get(self.url("/todos"), timeout=10)
+        expect(response, 200, "the items left behind could not be searched for")
+        entries = _json(response)
+        assert isinstance(entries, list), f"GET /todos answered {response.text[:200]!r}, not a JSON list"
+        return [(str(entry.get("url")), _MARKER.search(entry["title"]).group()) for entry in entries
+                if isinstance(entry, dict) and tag in str(entry.get("title"))]
+
+
 class TodoClient(ApiClient):
     """Creates items with markers and writes only to them, by the rule above."""
 
@@ -140,13 +157,25 @@ class TodoClient(ApiClient):
         self._refuse_if_split()
         marker = self.ledger.marker()
         fields = {"title": f"{label} {marker}", **fields}
-        response = self.http.post(self.url("/todos"), json=fields, timeout=10, headers=FRESH)
-        expect(response, 201, "the API did not create the item")
-        assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
-        item = Item(self.on_target(response.headers["Location"]), marker,
-                    {"completed": False, "order": None, **fields})
+        # Listed before it is sent: a POST that fails may still have created the item (a 500 or a timeout
+        # after the insert), and the smoke report must name it by its marker.
+        item = Item(None, marker, {"completed": False, "order": None, **fields})
         self.ledger.items.append(item)
         self.mine.append(item)
+        response = self.http.post(self.url("/todos"), json=fields, timeout=10, headers=FRESH)
+        if 400 <= response.status_code < 500:
+            self.ledger.items.remove(item)  # refused: a client error creates nothing
+            self.mine.remove(item)
+        expect(response, 201, "the API did not create the item")
+        assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
+        location = self.on_target(response.headers["Location"])
+        assert _ITEM_PATH.match(urlsplit(location).path), (
+            f"POST /todos answered 201 with Location {response.headers['Location']!r}, which names no single item")
+        assert item.is_mine(_json(response)), (
+            f"POST /todos answered 201 with a body that does not carry the marker {marker}: "
+            f"{response.text[:200]!r}; something between the suite and the API rewrites bodies, or the API "
+            f"answered about another item, so {location} may not be the suite's")
+        item.url = location
         return item
 
     def read(self, item: Item, attempt: str = "") -> dict:
@@ -199,29 +228,32 @@ class TodoClient(ApiClient):
         if response.status_code == 404:
             raise self._disagree(f"DELETE {path} answered 404: the task it reached does not have the item "
                                  f"marked {item.marker}, so it is not deleted")
-        expect(response, 204, "the API did not delete the suite's own item")
+        if not 200 <= response.status_code < 300:  # a 200 or 202 may have deleted it: the read after tells
+            expect(response, 204, "the API did not delete the suite's own item")
         after = self.http.get(item.url, timeout=10, headers=FRESH)
         if after.status_code == 200 and item.is_mine(_json(after)):
-            raise self._disagree(f"GET {path} after a DELETE that answered 204 still finds the item marked "
-                                 f"{item.marker}: the DELETE reached another task and deleted that task's item "
-                                 "with the same id")
+            raise self._disagree(f"GET {path} after a DELETE that answered {response.status_code} still finds the "
+                                 f"item marked {item.marker}: either the DELETE reached another task and deleted "
+                                 "that task's item with the same id, or reads come from a copy that lags (a read "
+                                 "replica or a cache), so the suite cannot tell whether the item is gone")
         item.deleted = True
         if after.status_code == 200:
             raise self._disagree(f"GET {path} after its DELETE answered with another item: {after.text[:200]}")
         expect(after, 404, "the item the suite deleted can still be read")
+        expect(response, 204, "the item is gone (a GET answers 404), but todobackend's DELETE answers 204")
 
     def clean_up(self) -> list[Item]:
         """Delete this client's items that are still there, unless tasks disagree; returns what is left.
 
         Raises TasksDisagree if the clean-up itself is where the disagreement shows.
         """
-        for item in [item for item in self.mine if not item.deleted]:
+        for item in [item for item in self.mine if not item.deleted and item.url is not None]:
             if self.ledger.disagreement is not None:
                 break
             try:
                 self.delete(item)
             except TasksDisagree:
                 raise
-            except (requests.RequestException, AssertionError):
-                pass  # keep cleaning the rest; what is left is reported
-        return [item for item in self.mine if not item.deleted]
+            except (requests.RequestException, AssertionError) as error:
+                item.trouble = str(error).splitlines()[0]  # keep cleaning the rest; what is left is reported
+        return [item for item in self.mine if not item.deleted and item.url is not None]
