@@ -72,7 +72,8 @@ def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "unit", "integration"]
     assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
     # The stand-in only when asked for: `tox -e smoke` without a target is a usage error.
-    assert tox["testenv:integration"]["commands"].strip() == "pytest tests/integration --standin -n 2 {posargs}"
+    assert tox["testenv:integration"]["commands"].strip() == (
+        "pytest tests/integration --standin -n 2 --dist worksteal {posargs}")
 
 
 def test_the_doctor_env_reads_with_the_users_own_aws_configuration():

@@ -188,7 +188,8 @@ SIGNALLED = ("AWS::AutoScaling::AutoScalingGroup", "AWS::CloudFormation::WaitCon
 
 def _no_container_instance(evidence, found):
     for failure in evidence["failures"]:
-        if failure["type"] in SIGNALLED and any(word in (failure["reason"] or "").lower() for word in ("signal", "condition")):
+        said = (failure["reason"] or "").lower()
+        if failure["type"] in SIGNALLED and ("signal" in said or "condition" in said):
             found.add("no-container-instance", f"stack: {failure['resource']} {failure['status']}: {failure['reason']}")
     reason = (evidence.get("migrate") or {}).get("reason") or ""
     if "No Container Instances" in reason:
