@@ -187,7 +187,7 @@ def test_secrets_the_execution_role_cannot_read(world):
     world.service["runningCount"] = 0
     text = problem(world, "The task cannot read its secrets")
     assert f"seen: task {aws.task_id(31)}, task {aws.task_id(30)}: ResourceInitializationError" in text
-    assert f"secret:db-AbCdEf from secrets manager: AccessDeniedException" in text  # the ARN stays readable
+    assert "secret:db-AbCdEf from secrets manager: AccessDeniedException" in text  # the ARN stays readable
     assert "repost.aws/knowledge-center/ecs-unable-to-pull-secrets" in text
 
 
