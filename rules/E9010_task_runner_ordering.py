@@ -34,8 +34,8 @@ class TaskRunnerOrdering(CloudFormationLintRule):
 
     def match(self, cfn):
         matches = []
-        for runner in lessons.task_runners(cfn):
-            clusters = lessons.runner_targets(cfn, runner, "Cluster", types=(CLUSTER,))
+        for runner, keys in lessons.task_runners(cfn).items():
+            clusters = lessons.targets(cfn, runner, "Properties", keys["Cluster"], types=(CLUSTER,))
             capacity = [
                 group for group in cfn.get_resources(CAPACITY)
                 if any(lessons.ordered_after(cfn, group, cluster) for cluster in clusters)
@@ -44,17 +44,18 @@ class TaskRunnerOrdering(CloudFormationLintRule):
                 matches.append(RuleMatch(["Resources", runner], (
                     f"{runner} runs a task on {', '.join(clusters)} but does not DependsOn "
                     f"{' or '.join(capacity)}: run_task may find no container instance")))
-            for service in self._services_on_same_cluster(cfn, runner):
+            for service in self._services_on_same_cluster(cfn, runner, keys["Cluster"]):
                 if not lessons.ordered_after(cfn, runner, service) and not lessons.ordered_after(cfn, service, runner):
                     matches.append(RuleMatch(["Resources", service], (
                         f"{service} must DependsOn {runner}, which runs a task (the migration) on its cluster")))
         return matches
 
     @staticmethod
-    def _services_on_same_cluster(cfn, runner):
-        """Services naming the runner's cluster: the same value, or the same cluster resource."""
-        value = lessons.properties(cfn, runner)[lessons.task_runners(cfn)[runner]["Cluster"]]
-        resources = set(lessons.runner_targets(cfn, runner, "Cluster"))
+    def _services_on_same_cluster(cfn, runner, cluster_key):
+        """Services naming the runner's cluster (its `cluster_key` input): the same value, or the same
+        cluster resource."""
+        value = lessons.properties(cfn, runner)[cluster_key]
+        resources = set(lessons.targets(cfn, runner, "Properties", cluster_key))
         return [
             service for service in cfn.get_resources("AWS::ECS::Service")
             if lessons.properties(cfn, service).get("Cluster") == value

@@ -187,12 +187,6 @@ def task_runners(cfn) -> dict[str, dict[str, str]]:
     return found
 
 
-def runner_targets(cfn, runner: str, role: str, types: tuple[str, ...] = ()) -> list[str]:
-    """Resources a task runner's Cluster or TaskDefinition input (by whichever key) points at."""
-    key = task_runners(cfn).get(runner, {}).get(role)
-    return targets(cfn, runner, "Properties", key, types=types) if key else []
-
-
 def listeners_forwarding_to(cfn, target_group: str) -> list[str]:
     types = ("AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule")
     return [
@@ -240,9 +234,11 @@ def awslogs_groups(cfn) -> tuple[list[tuple[list, str]], set[tuple[str, str, str
     names = _log_group_names(cfn)
     parameters = set(cfn.template.get("Parameters") or {})
     missing, unordered = [], set()
+    runner_keys = task_runners(cfn)
     for task in cfn.get_resources("AWS::ECS::TaskDefinition"):
         runners = services_running(cfn, task) + [
-            name for name in task_runners(cfn) if task in runner_targets(cfn, name, "TaskDefinition")
+            name for name, keys in runner_keys.items()
+            if task in targets(cfn, name, "Properties", keys["TaskDefinition"])
         ]
         for path, container in containers(cfn, task):
             config = container.get("LogConfiguration")
