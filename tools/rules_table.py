@@ -3,11 +3,15 @@
     python tools/rules_table.py          # rewrite the table between the markers in docs/lint-rules.md
     python tools/rules_table.py --check  # exit 1 if docs/lint-rules.md's table is stale (a unit test does this)
 """
-import argparse
 import pathlib
 import sys
 
-from cfnlint.helpers import load_plugins
+if __package__ in (None, ""):  # run as a script: make `tools` importable from the repository root
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from cfnlint.helpers import load_plugins  # noqa: E402
+
+from tools import marked_block  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "lint-rules.md"
@@ -30,26 +34,12 @@ def _cell(text: str) -> str:
 
 
 def with_table(page: str, rules_table: str) -> str:
-    before, start, rest = page.partition(START)
-    _, end, after = rest.partition(END)
-    if not (start and end):
-        raise SystemExit(f"{PAGE.name}: markers {START!r} and {END!r} not found")
-    return f"{before}{START}\n{rules_table}\n{END}{after}"
+    return marked_block.replaced(page, START, END, rules_table, PAGE.name)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="only report whether the page is up to date")
-    args = parser.parse_args(argv)
-    current = PAGE.read_text()
-    wanted = with_table(current, table())
-    if args.check:
-        if wanted != current:
-            print(f"{PAGE.name}: the rules table is stale; run python tools/rules_table.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(wanted)
-    return 0
+    return marked_block.main(argv, __doc__.split("\n\n")[0], PAGE, lambda page: with_table(page, table()),
+                             "the rules table", "tools/rules_table.py")
 
 
 if __name__ == "__main__":
