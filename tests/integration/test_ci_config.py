@@ -69,11 +69,24 @@ def test_the_live_job_documents_what_the_account_needs():
 def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(ROOT / "tox.ini")
-    assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "unit", "integration"]
+    assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "checkov", "unit", "integration"]
     assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
     # The stand-in only when asked for: `tox -e smoke` without a target is a usage error.
     assert tox["testenv:integration"]["commands"].strip() == (
         "pytest tests/integration --standin -n 2 --dist worksteal {posargs}")
+
+
+def test_checkovs_sarif_reaches_code_scanning_also_after_a_red_gate():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    command = tox["testenv:checkov"]["commands"]
+    written = command.split("--output-file-path console,")[1].split()[0]
+    assert "--output sarif" in command and "--skip-download" in command
+    [upload] = [step for step in steps("offline") if step.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert upload["with"] == {"sarif_file": written, "category": "checkov"}
+    assert upload["if"].startswith("always() && ") and "head.repo.full_name == github.repository" in upload["if"]
+    assert WORKFLOW["jobs"]["offline"]["permissions"] == {"contents": "read", "security-events": "write"}
+    assert steps("offline").index(upload) > steps("offline").index({"run": "tox run"})
 
 
 def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
