@@ -291,62 +291,24 @@ echo x >> {tmp_path}/calls
     assert calls == min(failures + 1, 5)
 
 
-def _user_data_with_fakes(tmp_path, aws_answers):
-    """User data as bash runs it, its AWS and host commands replaced by fakes that log to tmp_path/calls.
-
-    `aws` answers the describe-clusters query with aws_answers in turn (the last one repeated)."""
-    log = tmp_path / "calls"
-    for name, body in {
-        "dnf": "exit 0",
-        "aws": f'n=$(grep -c "^aws" {log}); echo "aws $*" >> {log}\n'
-               f'answers=({" ".join(aws_answers)}); i=$(( n < {len(aws_answers)} ? n : {len(aws_answers) - 1} ))\n'
-               'echo "${answers[$i]}"',
-        "cfn-signal": f'echo "cfn-signal $*" >> {log}',
-        "curl": 'echo \'{"Cluster":"c","ContainerInstanceArn":"arn:aws:ecs:x"}\'',
-        "hostname": "echo i-test", "chown": "exit 0", "sleep": "exit 0",
-    }.items():
-        fake = tmp_path / name
-        fake.write_text(f"#!/bin/bash\n{body}\n")
-        fake.chmod(0o755)
-    values = {"AWS::StackName": "s", "AWS::Region": "r", "ApplicationCluster": "c",
-              "ApplicationCapacityReadyHandle": "https://wait.example/handle?X-Amz-Signature=x&y=z"}
-    script = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
-    script = re.sub(r"\$\{([\w:]+)\}", lambda m: values.get(m.group(1), m.group(0)), script)
-    for path in ("/opt/aws/bin/", "/etc/ecs/", "/data/public", "/var/log/"):
-        assert path in script
-        script = script.replace(path, f"{tmp_path}/" if path.endswith("/") else f"{tmp_path}/public")
-    (tmp_path / "ecs.config").touch()
-    subprocess.run(["bash", "-c", script + "\nwait\n"], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
-                   check=True, timeout=20)
-    return log.read_text().splitlines()
-
-
-def test_first_deploy_instances_register_only_once_the_capacity_provider_is_there(tmp_path):
-    """The provider comes after the group: signal the group at once, hold the agent (it starts after user
-    data) until the cluster lists the provider, then tell ApplicationCapacityReady the instance registered."""
-    first_poll, group_signal, *polls, ready = _user_data_with_fakes(tmp_path, ["None", "None", "capacity-x"])
-    assert group_signal.startswith("cfn-signal -e 0 -r bootstrapped") and "--resource ApplicationAutoscaling" in group_signal
-    assert len(polls) == 2 and all("ecs describe-clusters --clusters c" in poll for poll in [first_poll, *polls])
-    assert ready == ("cfn-signal -e 0 -r ECS agent registered after 1 checks -i i-test "
-                     "https://wait.example/handle?X-Amz-Signature=x&y=z")
-
-
-def test_on_updates_instances_register_at_once_and_signal_the_group_when_registered(tmp_path):
-    """An AMI update's new instance: the provider exists, so the group's signal waits for registration."""
-    calls = _user_data_with_fakes(tmp_path, ["capacity-x"])
-    assert len(calls) == 2 and calls[0].startswith("aws ecs describe-clusters")
-    assert calls[1].startswith("cfn-signal -e 0 -r ECS agent registered") and "--resource ApplicationAutoscaling" in calls[1]
-
-
 def test_migration_waits_for_an_instance_registered_with_the_capacity_provider():
     wait = resource("ApplicationCapacityReady")
     assert wait["Type"] == "AWS::CloudFormation::WaitCondition"
     assert depends_on("ApplicationCapacityReady") == {"ApplicationClusterCapacityProviders"}
     assert wait["Properties"]["Handle"] == {"Ref": "ApplicationCapacityReadyHandle"}
     assert "ApplicationCapacityReady" in depends_on("MigrateTask")
+
+
+def test_instances_may_read_exactly_what_their_user_data_asks_of_this_cluster():
+    script = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    called = {"ecs:" + "".join(word.title() for word in command.split("-"))
+              for command in re.findall(r"\becs ([a-z]+-[a-z-]+) --cluster", script)}
     statements = props("ApplicationAutoscalingInstanceRole")["Policies"][0]["PolicyDocument"]["Statement"]
-    assert statements == [{"Effect": "Allow", "Action": "ecs:DescribeClusters",
-                           "Resource": {"Fn::GetAtt": ["ApplicationCluster", "Arn"]}}]
+    granted = {action for s in statements for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert called == granted == {"ecs:DescribeClusters", "ecs:DescribeContainerInstances",
+                                 "ecs:ListContainerInstances"}
+    for statement in statements:
+        assert {r for r in references(statement["Resource"]) if not r.startswith("AWS::")} == {"ApplicationCluster"}
 
 
 # --- capacity provider: drain before an instance is replaced ------------------------------------
@@ -362,6 +324,13 @@ def test_capacity_provider_drains_the_auto_scaling_group():
         assert props("ApplicationAutoscaling")["NewInstancesProtectedFromScaleIn"] is True
     else:
         assert group["ManagedScaling"]["Status"] == "DISABLED", "managed scaling would fight DesiredCapacity"
+
+
+def test_instances_carry_the_capacity_provider_tag_from_launch():
+    # ECS adds it to the group only on association, after the first instances launched
+    # (terraform-provider-aws#12582): declared here, every instance has it from its first boot.
+    tags = {t["Key"]: t for t in props("ApplicationAutoscaling")["Tags"]}
+    assert tags["AmazonECSManaged"]["PropagateAtLaunch"] is True
 
 
 def test_capacity_provider_name_is_valid_for_any_stack_name_and_follows_its_group():

@@ -31,6 +31,17 @@ KNOWN = [
           "(ECS_CLUSTER in /etc/ecs/ecs.config, no route to the ECS endpoint, the instance role).",
           "CreationPolicy attribute - "
           "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-creationpolicy.html"),
+    Cause("not-in-capacity-provider", "An instance is not in the capacity provider",
+          "Tasks (the migration's too) are placed through the cluster's capacity provider strategy, so an instance "
+          "counts only once ECS lists it under the provider (its capacityProviderName). The instance checks that "
+          "itself after registering and signals failure with the reason when the provider was not attached to the "
+          "cluster in time or it registered outside the provider.",
+          "Check that the Auto Scaling group and its instances carry the AmazonECSManaged tag, that the cluster's "
+          "capacity provider is ACTIVE and attached (aws ecs describe-clusters --include ATTACHMENTS: "
+          "attachmentsStatus UPDATE_COMPLETE), then deploy again; /var/log/todobackend-ready.log on an instance "
+          "shows each check.",
+          "Amazon ECS capacity providers for EC2 workloads - "
+          "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html"),
     Cause("image-not-found", "The container image cannot be pulled",
           "The ECS agent could not pull the task definition's image: the repository or tag does not exist, the "
           "execution role may not read it, or the instance has no route to ECR.",
@@ -137,6 +148,7 @@ def diagnose(evidence: dict) -> list[dict]:
     migrate = (evidence.get("migrate") or {}).get("task")
     tasks = [("migrate task", migrate)] if migrate else []
     tasks += [("task", task) for task in evidence["stopped_tasks"]]
+    _capacity_provider_membership(evidence, found)
     _no_container_instance(evidence, found)
     for role, task in tasks:
         _task_stop(role, task, migrate is task, found)
@@ -186,9 +198,24 @@ class Findings:
 SIGNALLED = ("AWS::AutoScaling::AutoScalingGroup", "AWS::CloudFormation::WaitCondition")
 
 
+# What the instances' failure signals say when membership is the problem (stack.yml's user data); the wait
+# condition's event quotes them: "WaitCondition received failed message: '<reason>' for uniqueId: <id>".
+MEMBERSHIP_SIGNALS = ("not in capacity provider", "capacity provider not attached", "attachmentsstatus update_failed")
+
+
+def _capacity_provider_membership(evidence, found):
+    for failure in evidence["failures"]:
+        said = (failure["reason"] or "").lower()
+        if failure["type"] in SIGNALLED and any(signal in said for signal in MEMBERSHIP_SIGNALS):
+            found.add("not-in-capacity-provider", f"stack: {failure['resource']} {failure['status']}: "
+                                                  f"{failure['reason']}")
+
+
 def _no_container_instance(evidence, found):
     for failure in evidence["failures"]:
         said = (failure["reason"] or "").lower()
+        if any(signal in said for signal in MEMBERSHIP_SIGNALS):
+            continue
         if failure["type"] in SIGNALLED and ("signal" in said or "condition" in said):
             found.add("no-container-instance", f"stack: {failure['resource']} {failure['status']}: {failure['reason']}")
     reason = (evidence.get("migrate") or {}).get("reason") or ""
