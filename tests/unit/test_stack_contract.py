@@ -8,6 +8,7 @@ import yaml
 
 from tests.support.template import (
     DEV_CFG,
+    DRAINER,
     HANDLER,
     STACK,
     container,
@@ -646,9 +647,10 @@ def test_template_size_fits_the_readme_deploy_command():
     assert size <= 1_048_576
 
 
-def test_inline_zipfile_is_identical_to_the_handler_file():
-    inline = props("EcsTaskRunner")["Code"]["ZipFile"]
-    assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
+@pytest.mark.parametrize("function, handler", [("EcsTaskRunner", HANDLER), ("EcsCapacityDrainer", DRAINER)])
+def test_inline_zipfile_is_identical_to_the_handler_file(function, handler):
+    inline = props(function)["Code"]["ZipFile"]
+    assert inline == handler.read_text(), "run: python tools/sync_zipfile.py"
 
 
 # --- README: what a deployer must know before the first deploy ------------------------------------
