@@ -1,8 +1,11 @@
 """Contracts stack.yml must keep: each test names the deploy-time failure it prevents."""
 import copy
+import json
+import pathlib
 import re
 import subprocess
 
+import cfnlint.data.schemas.extensions.aws_rds_dbinstance as rds_instance_extension
 import pytest
 import yaml
 
@@ -178,6 +181,24 @@ def test_database_version_and_class_are_current():
     assert not default_class.startswith(("db.t2.", "db.m3.", "db.m4.")), "previous-generation class"
 
 
+def _cfn_lint_mysql_versions(data_file):
+    """The mysql engine versions a schema extension of the pinned cfn-lint lists (creatable or deprecated)."""
+    schema = json.loads((pathlib.Path(rds_instance_extension.__file__).parent / data_file).read_text())
+    # engine_version.json lists what may be created under "then", the deprecated list under "if".
+    return {version for rule in schema["allOf"] if rule["if"]["properties"].get("Engine", {}).get("const") == "mysql"
+            for branch in (rule["if"], rule.get("then") or {})
+            for version in branch.get("properties", {}).get("EngineVersion", {}).get("enum", [])}
+
+
+def test_engine_version_is_pinned_creatable_and_never_moved_by_rds():
+    # Automatic minor upgrades would move the DB past the pin; a later bump below it then fails.
+    p = props("ApplicationDatabase")
+    assert p["AutoMinorVersionUpgrade"] is False
+    version = str(p["EngineVersion"])
+    assert version in _cfn_lint_mysql_versions("engine_version.json"), "not a version RDS offers (E3691)"
+    assert version not in _cfn_lint_mysql_versions("engine_version_deprecated.json"), "deprecated: bump it"
+
+
 def test_master_password_comes_from_a_generated_secret():
     p = props("ApplicationDatabase")
     assert "ManageMasterUserPassword" not in p, "an RDS-managed secret rotates under running tasks"
@@ -298,6 +319,18 @@ def test_migration_waits_for_an_instance_registered_with_the_capacity_provider()
     assert depends_on("ApplicationCapacityReady") == {"ApplicationClusterCapacityProviders"}
     assert wait["Properties"]["Handle"] == {"Ref": "ApplicationCapacityReadyHandle"}
     assert "ApplicationCapacityReady" in depends_on("MigrateTask")
+
+
+def test_the_capacity_wait_condition_is_pinned_because_it_cannot_be_updated():
+    """Count, Handle and Timeout do not support updates ("AWS::CloudFormation::WaitCondition"); a changed
+    handle replaces every instance, and instances of an update never signal it: the update rolls back.
+    Failing here is the point: add a new condition with a new handle instead (stack.yml says so)."""
+    assert resource("ApplicationCapacityReadyHandle") == {"Type": "AWS::CloudFormation::WaitConditionHandle"}
+    assert resource("ApplicationCapacityReady") == {
+        "Type": "AWS::CloudFormation::WaitCondition",
+        "DependsOn": "ApplicationClusterCapacityProviders",
+        "Properties": {"Handle": {"Ref": "ApplicationCapacityReadyHandle"}, "Count": 1, "Timeout": "900"},
+    }
 
 
 def test_instances_may_read_exactly_what_their_user_data_asks_of_this_cluster():
