@@ -6,6 +6,7 @@ import re
 import subprocess
 
 import cfnlint.data.schemas.extensions.aws_rds_dbinstance as rds_instance_extension
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 import pytest
 import yaml
 
@@ -716,9 +717,20 @@ def test_readme_names_the_mysql_client_the_database_needs():
     # ECS refuses a launch type -> strategy switch without a forced deployment (aws-cdk#34631).
     (lambda: "CapacityProviderStrategy" in props("ApplicationService")
      and "ForceNewDeployment" not in props("ApplicationService"), "must force a new deployment"),
-    # The draining hook can outlive the provider and hold instances during the stack's deletion.
+    # The draining hook can outlive the provider: the drain step empties the group first, this is the fallback.
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
      "aws autoscaling complete-lifecycle-action --lifecycle-hook-name ecs-managed-draining-termination-hook"),
+    (lambda: "ApplicationCapacityDrain" in load()["Resources"], "a delete or rollback takes minutes"),
+    # CloudFormation needs it to create the capacity provider (the resource schema's create permissions).
+    (lambda: "autoscaling:CreateOrUpdateTags" in PROVIDER_SCHEMA_MANAGER.get_resource_schema(
+        "us-east-1", "AWS::ECS::CapacityProvider").schema["handlers"]["create"]["permissions"],
+     "autoscaling:CreateOrUpdateTags"),
+    # A count change completes at once; the two-step change is the user's to make.
+    (lambda: "ApplicationInstanceCount" in str(props("ApplicationAutoscaling")["DesiredCapacity"]),
+     "Change the count in one deploy"),
+    # CloudFormation does not wait for draining; the README must say what is and is not waited for.
+    (lambda: "DRAINING" in props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"],
+     "Not waited for: the last old instance's draining"),
     # Without managed scaling, run_task fails at once rather than leaving the task in PROVISIONING
     # ("Deep Dive on Amazon ECS Cluster Auto Scaling", quoted in PRX/Infrastructure#402).
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedScaling"]["Status"]

@@ -70,6 +70,16 @@ KNOWN = [
           "and deploy again: the task runner starts a fresh task per deploy.",
           "Amazon ECS stopped task errors - "
           "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html"),
+    Cause("instances-joining", "New instances have not joined the cluster yet",
+          "An ApplicationInstanceCount change is no rolling update: CloudFormation completes the group at once, "
+          "without waiting for the instances' signals, and a higher ApplicationDesiredCount in the same deploy "
+          "asks for tasks before the new instances registered. ECS keeps trying to place them; the placement "
+          "messages of this window are its consequence, not a lack of room.",
+          "Wait until the instances below registered (a few minutes; run the doctor again). Next time change "
+          "ApplicationInstanceCount in one deploy and ApplicationDesiredCount in the next (the reverse order "
+          "when lowering both).",
+          "UpdatePolicy attribute (AutoScalingRollingUpdate) - "
+          "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html"),
     Cause("task-cannot-be-placed", "No container instance has room for the task",
           "The scheduler places a task only on an instance with enough free memory, CPU and ports for what the task "
           "definition reserves; a rolling deploy at 200% needs room for the old and the new task at once.",
@@ -154,6 +164,7 @@ def diagnose(evidence: dict) -> list[dict]:
         _task_stop(role, task, migrate is task, found)
     _definitions_below_minimum(evidence, found)
     _migration_reason(evidence, found)
+    _instances_joining(evidence, found)
     _placement(evidence, found)
     _targets(evidence, found)
     _circuit_breaker(evidence, found)
@@ -297,6 +308,22 @@ def _migration_reason(evidence, found):
         found.add("migration-failed", f"MigrateTask: {reason}")
     if any(marker in reason for marker in ("RESOURCE:MEMORY", "RESOURCE:CPU", "RESOURCE:PORTS", "started no task")):
         found.add("task-cannot-be-placed", f"MigrateTask: {reason}")
+
+
+# Auto Scaling lifecycle states of an instance on its way in or in service.
+JOINING_STATES = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
+
+
+def _instances_joining(evidence, found):
+    """Instances the group runs that ECS does not know yet, while a service is short of tasks."""
+    group, instances = evidence.get("asg"), evidence.get("instances")
+    if not group or instances is None or all(s["running"] >= s["desired"] for s in evidence["services"]):
+        return
+    registered = {instance["ec2_instance"] for instance in instances}
+    for instance in group["instances"]:
+        if instance["state"] in JOINING_STATES and instance["id"] not in registered:
+            found.add("instances-joining", f"group {group['name']} (desired {group['desired']}): instance "
+                                           f"{instance['id']} {instance['state']}, not registered with the cluster")
 
 
 def _placement(evidence, found):
