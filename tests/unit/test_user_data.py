@@ -19,16 +19,17 @@ ATTACHED = "capacity-x\tUPDATE_COMPLETE"
 NO_PROVIDER = "None\tNone"
 
 FAKE_AWS = r"""#!/bin/bash
-log={log}
-echo "aws $*" >> "$log"
-for word in "${{@:3}}"; do
-  case "$word" in --*) grep -qx -- "$word" {answers}/$2/options || {{ echo "Unknown options: $word" >&2; exit 252; }};; esac
-done
+# Builtins only (the hold and the draining wait call it up to 150 times): options, counter, answer files.
+echo "aws $*" >> {log}
 dir={answers}/$2
-n=$(grep -c "^aws ecs $2 " "$log")
-count=$(ls "$dir" | grep -c '^[0-9]')
-answer=$(cat "$dir/$(( n < count ? n : count ))")
-if [ "$answer" = '!fail' ]; then
+options=" $(<"$dir/options") "
+for word in "${{@:3}}"; do
+  if [[ $word == --* && $options != *" $word "* ]]; then echo "Unknown options: $word" >&2; exit 252; fi
+done
+n=$(( $(<"$dir/calls") + 1 )); echo "$n" > "$dir/calls"
+count=$(<"$dir/count")
+answer=$(<"$dir/$(( n < count ? n : count ))")
+if [[ $answer == '!fail' ]]; then
   echo "An error occurred (ThrottlingException) when calling the $2 operation: Rate exceeded" >&2
   exit 255
 fi
@@ -46,7 +47,9 @@ def run_user_data(tmp_path, clusters, membership=("capacity-x",), draining=("0",
     for command, texts in answers.items():
         folder = tmp_path / "answers" / command
         folder.mkdir(parents=True)
-        (folder / "options").write_text("\n".join(cli_options(command)) + "\n")
+        (folder / "options").write_text(" ".join(cli_options(command)))
+        (folder / "calls").write_text("0")
+        (folder / "count").write_text(str(len(texts)))
         for number, text in enumerate(texts, 1):
             (folder / str(number)).write_text(text)
     fakes = {
@@ -55,7 +58,7 @@ def run_user_data(tmp_path, clusters, membership=("capacity-x",), draining=("0",
         "cfn-signal": f'#!/bin/bash\necho "cfn-signal $*" >> {log}',
         "curl": '#!/bin/bash\necho \'{"Cluster":"c","ContainerInstanceArn":"arn:aws:ecs:r:1:container-instance/c/i1",'
                 '"Version":"Amazon ECS Agent - v1.99.0"}\'',
-        "hostname": "#!/bin/bash\necho i-test", "chown": "#!/bin/bash\nexit 0", "sleep": "#!/bin/bash\nexit 0",
+        "hostname": "#!/bin/bash\necho i-test", "chown": "#!/bin/bash\nexit 0",
     }
     for name, body in fakes.items():
         (tmp_path / name).write_text(body + "\n")
@@ -64,12 +67,14 @@ def run_user_data(tmp_path, clusters, membership=("capacity-x",), draining=("0",
               "ApplicationCapacityReadyHandle": HANDLE}
     script = resource("ApplicationLaunchTemplate")["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"][
         "Fn::Sub"]
-    script = re.sub(r"\$\{([\w:]+)\}", lambda m: values.get(m.group(1), m.group(0)), script)
+    # Fn::Sub: ${Name} is a value, ${!Text} the literal ${Text}.
+    script = re.sub(r"\$\{([\w:]+)\}", lambda m: values.get(m.group(1), m.group(0)), script).replace("${!", "${")
     for path in ("/opt/aws/bin/", "/etc/ecs/", "/data/public", "/var/log/"):
         assert path in script
         script = script.replace(path, f"{tmp_path}/" if path.endswith("/") else f"{tmp_path}/public")
     (tmp_path / "ecs.config").touch()
-    subprocess.run(["bash", "-c", script + "\nwait\n"], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+    # sleep as a function: no time passes, and no process is started for it (the detached job inherits it).
+    subprocess.run(["bash", "-c", "sleep() { :; }\n" + script + "\nwait\n"], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
                    timeout=30)
     return log.read_text().splitlines()
 
@@ -230,3 +235,9 @@ def test_an_update_fails_when_another_instance_keeps_draining(tmp_path):
     [failed] = signals(calls)
     assert to_group(failed) and failed.startswith("cfn-signal -e 1 -r another container instance was still DRAINING")
     assert count(calls, "list-container-instances") == 150
+
+
+def test_an_empty_answer_is_no_provider_not_a_listed_one(tmp_path):
+    calls = run_user_data(tmp_path, ["", ATTACHED])
+    bootstrapped, ready = signals(calls)
+    assert bootstrapped.startswith("cfn-signal -e 0 -r bootstrapped") and to_wait_condition(ready)
