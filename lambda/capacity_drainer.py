@@ -12,7 +12,7 @@ instance (aws-cdk#18179, #14732). This resource is deleted after the service and
 Create and Update only answer; the physical id is the group's name. Delete acts only on the group both
 the physical id and the properties name (a resource replaced for another group never empties the live
 one), and answers SUCCESS whatever happened: a failed delete would leave the stack in DELETE_FAILED.
-What was left is said in the reason; the README's complete-lifecycle-action is the fallback.
+What was left is said in the reason; docs/deploying.md's complete-lifecycle-action is the fallback.
 """
 import json
 import time
@@ -65,7 +65,7 @@ def empty(group, physical_id, context, sleep):
         if context.get_remaining_time_in_millis() / 1000 < SPARE_SECONDS + POLL_SECONDS:
             states = ", ".join(f"{i['InstanceId']} {i['LifecycleState']}" for i in left)
             return (f"{group} scaled to zero, {len(left)} instance(s) still leaving ({states}); if one stays in "
-                    "Terminating:Wait, complete its lifecycle action (README: Deleting the stack)")
+                    "Terminating:Wait, complete its lifecycle action (docs/deploying.md: Deleting the stack)")
         log("waiting", instances=len(left))
         sleep(POLL_SECONDS)
     return f"{group} emptied while its capacity provider drained it"
