@@ -31,6 +31,17 @@ KNOWN = [
           "(ECS_CLUSTER in /etc/ecs/ecs.config, no route to the ECS endpoint, the instance role).",
           "CreationPolicy attribute - "
           "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-creationpolicy.html"),
+    Cause("not-in-capacity-provider", "An instance is not in the capacity provider",
+          "Tasks (the migration's too) are placed through the cluster's capacity provider strategy, so an instance "
+          "counts only once ECS lists it under the provider (its capacityProviderName). The instance checks that "
+          "itself after registering and signals failure with the reason when the provider was not attached to the "
+          "cluster in time or it registered outside the provider.",
+          "Check that the Auto Scaling group and its instances carry the AmazonECSManaged tag, that the cluster's "
+          "capacity provider is ACTIVE and attached (aws ecs describe-clusters --include ATTACHMENTS: "
+          "attachmentsStatus UPDATE_COMPLETE), then deploy again; /var/log/todobackend-ready.log on an instance "
+          "shows each check.",
+          "Amazon ECS capacity providers for EC2 workloads - "
+          "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html"),
     Cause("image-not-found", "The container image cannot be pulled",
           "The ECS agent could not pull the task definition's image: the repository or tag does not exist, the "
           "execution role may not read it, or the instance has no route to ECR.",
@@ -59,6 +70,16 @@ KNOWN = [
           "and deploy again: the task runner starts a fresh task per deploy.",
           "Amazon ECS stopped task errors - "
           "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html"),
+    Cause("instances-joining", "New instances have not joined the cluster yet",
+          "An ApplicationInstanceCount change is no rolling update: CloudFormation completes the group at once, "
+          "without waiting for the instances' signals, and a higher ApplicationDesiredCount in the same deploy "
+          "asks for tasks before the new instances registered. ECS keeps trying to place them; the placement "
+          "messages of this window are its consequence, not a lack of room.",
+          "Wait until the instances below registered (a few minutes; run the doctor again). Next time change "
+          "ApplicationInstanceCount in one deploy and ApplicationDesiredCount in the next (the reverse order "
+          "when lowering both).",
+          "UpdatePolicy attribute (AutoScalingRollingUpdate) - "
+          "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatepolicy.html"),
     Cause("task-cannot-be-placed", "No container instance has room for the task",
           "The scheduler places a task only on an instance with enough free memory, CPU and ports for what the task "
           "definition reserves; a rolling deploy at 200% needs room for the old and the new task at once.",
@@ -137,11 +158,13 @@ def diagnose(evidence: dict) -> list[dict]:
     migrate = (evidence.get("migrate") or {}).get("task")
     tasks = [("migrate task", migrate)] if migrate else []
     tasks += [("task", task) for task in evidence["stopped_tasks"]]
+    _capacity_provider_membership(evidence, found)
     _no_container_instance(evidence, found)
     for role, task in tasks:
         _task_stop(role, task, migrate is task, found)
     _definitions_below_minimum(evidence, found)
     _migration_reason(evidence, found)
+    _instances_joining(evidence, found)
     _placement(evidence, found)
     _targets(evidence, found)
     _circuit_breaker(evidence, found)
@@ -186,9 +209,24 @@ class Findings:
 SIGNALLED = ("AWS::AutoScaling::AutoScalingGroup", "AWS::CloudFormation::WaitCondition")
 
 
+# What the instances' failure signals say when membership is the problem (stack.yml's user data); the wait
+# condition's event quotes them: "WaitCondition received failed message: '<reason>' for uniqueId: <id>".
+MEMBERSHIP_SIGNALS = ("not in capacity provider", "capacity provider not attached", "attachmentsstatus update_failed")
+
+
+def _capacity_provider_membership(evidence, found):
+    for failure in evidence["failures"]:
+        said = (failure["reason"] or "").lower()
+        if failure["type"] in SIGNALLED and any(signal in said for signal in MEMBERSHIP_SIGNALS):
+            found.add("not-in-capacity-provider", f"stack: {failure['resource']} {failure['status']}: "
+                                                  f"{failure['reason']}")
+
+
 def _no_container_instance(evidence, found):
     for failure in evidence["failures"]:
         said = (failure["reason"] or "").lower()
+        if any(signal in said for signal in MEMBERSHIP_SIGNALS):
+            continue
         if failure["type"] in SIGNALLED and ("signal" in said or "condition" in said):
             found.add("no-container-instance", f"stack: {failure['resource']} {failure['status']}: {failure['reason']}")
     reason = (evidence.get("migrate") or {}).get("reason") or ""
@@ -270,6 +308,22 @@ def _migration_reason(evidence, found):
         found.add("migration-failed", f"MigrateTask: {reason}")
     if any(marker in reason for marker in ("RESOURCE:MEMORY", "RESOURCE:CPU", "RESOURCE:PORTS", "started no task")):
         found.add("task-cannot-be-placed", f"MigrateTask: {reason}")
+
+
+# Auto Scaling lifecycle states of an instance on its way in or in service.
+JOINING_STATES = ("Pending", "Pending:Wait", "Pending:Proceed", "InService")
+
+
+def _instances_joining(evidence, found):
+    """Instances the group runs that ECS does not know yet, while a service is short of tasks."""
+    group, instances = evidence.get("asg"), evidence.get("instances")
+    if not group or instances is None or all(s["running"] >= s["desired"] for s in evidence["services"]):
+        return
+    registered = {instance["ec2_instance"] for instance in instances}
+    for instance in group["instances"]:
+        if instance["state"] in JOINING_STATES and instance["id"] not in registered:
+            found.add("instances-joining", f"group {group['name']} (desired {group['desired']}): instance "
+                                           f"{instance['id']} {instance['state']}, not registered with the cluster")
 
 
 def _placement(evidence, found):
