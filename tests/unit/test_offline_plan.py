@@ -13,6 +13,9 @@ import pytest
 
 from tests.support.template import DEV_CFG, STACK
 from tools.deployment import offline
+from tools.deployment.evaluate import Evaluated
+from tools.deployment.plan import Cause, guard, render
+from tools.deployment.predict import predict
 from tools.deployment.schemas import update_behaviour
 
 DB = "AWS::RDS::DBInstance"
@@ -47,6 +50,11 @@ def plan(tmp_path, capsys, before: dict, after: dict, allowed=(), base="HEAD~1")
     return code, lines, printed, capsys.readouterr().err
 
 
+def cause(name, recreation, source="DirectModification", entity=""):
+    """A cause as the plan prints it (plan.py owns the format)."""
+    return Cause(name, recreation, source, entity).describe()
+
+
 def edited(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1, f"the real stack changed: {old!r} is not there exactly once"
     return text.replace(old, new)
@@ -66,17 +74,17 @@ def test_a_create_only_database_property_replaces_the_database_and_is_refused(tm
     assert (prop,) in update_behaviour(DB).create_only
     code, lines, printed, _ = real(tmp_path, capsys, stack=edited(REAL_STACK, old, new))
     assert code == offline.REFUSED
-    assert "replace=True" in lines["ApplicationDatabase"] and prop in lines["ApplicationDatabase"]
-    assert f"REFUSED: ApplicationDatabase ({DB}) would be replaced because of {prop}" in printed
+    assert "replace=True" in lines["ApplicationDatabase"] and cause(prop, "Always") in lines["ApplicationDatabase"]
+    assert f"REFUSED: ApplicationDatabase ({DB}) would be replaced because of {cause(prop, 'Always')}" in printed
     assert "--allow-replacement ApplicationDatabase" in printed
 
 
 @pytest.mark.parametrize("stack, dev_cfg, prop, cause", [
     (None, REAL_DEV_CFG + "DatabaseInstanceClass=db.t4g.small\n", "DBInstanceClass",
-     "DBInstanceClass (ParameterReference DatabaseInstanceClass)"),
+     cause("DBInstanceClass", "Never", "ParameterReference", "DatabaseInstanceClass")),
     (edited(REAL_STACK, 'AllocatedStorage: "20"', 'AllocatedStorage: "30"'), None,
-     "AllocatedStorage", "AllocatedStorage"),
-    (edited(REAL_STACK, "EngineVersion: 8.4.8", "EngineVersion: 8.4.9"), None, "EngineVersion", "EngineVersion"),
+     "AllocatedStorage", cause("AllocatedStorage", "Never")),
+    (edited(REAL_STACK, "EngineVersion: 8.4.8", "EngineVersion: 8.4.9"), None, "EngineVersion", cause("EngineVersion", "Never")),
 ])
 def test_a_database_property_that_updates_in_place_is_not_a_replacement(tmp_path, capsys, stack, dev_cfg, prop, cause):
     behaviour = update_behaviour(DB)
@@ -95,7 +103,7 @@ def test_multi_az_is_conditional_as_the_schema_and_change_sets_say(tmp_path, cap
     code, lines, printed, _ = real(tmp_path, capsys, dev_cfg=REAL_DEV_CFG + "DatabaseMultiAZ=true\n")
     assert code == offline.REFUSED
     assert "replace=Conditional" in lines["ApplicationDatabase"]
-    assert "MultiAZ (ParameterReference DatabaseMultiAZ)" in lines["ApplicationDatabase"]
+    assert cause("MultiAZ", "Conditionally", "ParameterReference", "DatabaseMultiAZ") in lines["ApplicationDatabase"]
     assert real(tmp_path, capsys, dev_cfg=REAL_DEV_CFG + "DatabaseMultiAZ=true\n",
                 allowed=["ApplicationDatabase"])[0] == offline.OK
 
@@ -108,8 +116,8 @@ def test_a_renamed_db_subnet_group_replaces_the_database(tmp_path, capsys):
     assert lines["ApplicationDatabaseSubnetGroup"].split()[0] == "Remove"
     assert lines["DatabaseSubnetGroupInTwoZones"].split()[0] == "Add"
     # The new group is a new resource with a new generated name: the database's subnet group certainly changes.
-    assert "replace=True" in lines["ApplicationDatabase"] and "DBSubnetGroupName" in lines["ApplicationDatabase"]
-    assert "because of DBSubnetGroupName" in printed
+    assert "replace=True" in lines["ApplicationDatabase"]
+    assert f"because of {cause('DBSubnetGroupName', 'Always')}" in printed
 
 
 def test_a_new_image_tag_is_a_new_task_definition_revision_and_no_stateful_replacement(tmp_path, capsys):
@@ -120,11 +128,13 @@ def test_a_new_image_tag_is_a_new_task_definition_revision_and_no_stateful_repla
     assert code == offline.OK, printed
     for task_definition in ("ApplicationTaskDefinition", "MigrateTaskDefinition"):
         assert "replace=True" in lines[task_definition]
-        assert "ContainerDefinitions (ParameterReference ApplicationImageTag)" in lines[task_definition]
+        assert cause("ContainerDefinitions", "Always", "ParameterReference", "ApplicationImageTag") \
+            in lines[task_definition]
     # The service and the migration follow the new revisions in place.
     assert "replace=False" in lines["ApplicationService"]
-    assert "TaskDefinition (ResourceReference ApplicationTaskDefinition)" in lines["ApplicationService"]
-    assert "TaskDefinition (ResourceReference MigrateTaskDefinition)" in lines["MigrateTask"]
+    assert cause("TaskDefinition", "Never", "ResourceReference", "ApplicationTaskDefinition") \
+        in lines["ApplicationService"]
+    assert cause("TaskDefinition", "Never", "ResourceReference", "MigrateTaskDefinition") in lines["MigrateTask"]
     assert set(lines) == {"ApplicationTaskDefinition", "MigrateTaskDefinition", "ApplicationService", "MigrateTask"}
 
 
@@ -162,7 +172,7 @@ def test_a_reference_to_a_replaced_resource_makes_a_create_only_property_conditi
                                     template({"Subnets": subnet_group("db-subnets-2"), "Db": db}))
     assert "replace=True" in lines["Subnets"]
     assert "replace=Conditional" in lines["Db"]
-    assert "DBSubnetGroupName (ResourceReference Subnets)" in lines["Db"]
+    assert cause("DBSubnetGroupName", "Conditionally", "ResourceReference", "Subnets") in lines["Db"]
     assert code == offline.REFUSED and "possibly replaced (Conditional)" in printed
 
 
@@ -174,7 +184,8 @@ def test_an_attribute_of_a_modified_resource_may_change_a_property_that_refers_t
     _, lines, _, _ = small(tmp_path, capsys, template({"Key": key, "Db": db}), template({"Key": changed_key, "Db": db}))
     assert "replace=False" in lines["Key"]
     assert "replace=Conditional" in lines["Db"]
-    assert "KmsKeyId (ResourceReference Key.Arn)" in lines["Db"] and "Tags (ResourceReference Key.KeyId)" in lines["Db"]
+    assert cause("KmsKeyId", "Conditionally", "ResourceReference", "Key.Arn") in lines["Db"]
+    assert cause("Tags", "Never", "ResourceReference", "Key.KeyId") in lines["Db"]
 
 
 def test_a_ref_to_a_resource_modified_in_place_is_no_change(tmp_path, capsys):
@@ -223,7 +234,7 @@ def test_conditions_and_fn_if_follow_each_versions_parameters(tmp_path, capsys):
         {"WithSecret": {"Fn::Equals": [{"Ref": "Mode"}, "secret"]}})
     code, lines, printed, _ = small(tmp_path, capsys, stack, stack, dev_after="Mode=plain\n")
     assert lines["Secret"].split()[0] == "Remove"
-    assert "DBName (ParameterReference Mode)" in lines["Db"] and "replace=True" in lines["Db"]
+    assert cause("DBName", "Always", "ParameterReference", "Mode") in lines["Db"] and "replace=True" in lines["Db"]
     assert code == offline.REFUSED and printed.count("REFUSED") == 2
 
 
@@ -280,3 +291,34 @@ def test_an_invalid_dev_cfg_is_unusable(tmp_path, capsys, dev_cfg, message):
 def test_a_template_that_does_not_parse_is_unusable(tmp_path, capsys):
     code, _, printed, err = real(tmp_path, capsys, stack="Resources: [unclosed\n")
     assert printed == "" and "stack.yml in the working tree does not parse" in unusable(code, err)
+
+
+# Shapes nobody should write but a template may hold: the prediction never raises, and says what it cannot decide.
+
+ODD_VALUES = [None, 1, [], {}, {"Ref": None}, {"Ref": ["a"]}, {"Fn::GetAtt": "NoDot"}, {"Fn::GetAtt": ["A"]},
+              {"Fn::Sub": 5}, {"Fn::Sub": ["${A}", "not a map"]}, {"Fn::Join": "x"}, {"Fn::Select": ["a", [1]]},
+              {"Fn::Select": [5, [1]]}, {"Fn::If": "x"}, {"Fn::FindInMap": ["M", "a", "b"]}, {"Fn::Split": [",", 5]},
+              {"Fn::GetAZs": ""}, {"Fn::ImportValue": {"Fn::Sub": "${AWS::StackName}-x"}}, {"Condition": "Loop"},
+              {"Fn::Length": [1, 2]}, {"Ref": "AWS::NoValue"}, {"Fn::Sub": "${Db.Endpoint.Address}"}]
+
+
+def test_odd_shapes_never_raise():
+    def stack(value):
+        return {"Parameters": {"P": {"Type": "String", "Default": ["a"]}, "Q": "not a map"},
+                "Conditions": {"Loop": {"Condition": "Loop"}, "Odd": {"Fn::Not": "x"}},
+                "Mappings": {"M": {"a": "not a map"}},
+                "Resources": {"Db": database(DBName=value, Tags=[value]), "Odd": value, "Typeless": {"Type": value},
+                              "Whole": {"Type": "AWS::SNS::Topic", "Properties": value if isinstance(value, dict)
+                                        else {"TopicName": value}, "Condition": "Odd"}}}
+    for before in ODD_VALUES:
+        for after in ODD_VALUES:
+            changes = predict(Evaluated(stack(before), {}), Evaluated(stack(after), {"P": "x"})).changes
+            render(changes), [refusal.explain() for refusal in guard(changes)]
+
+
+def test_a_type_without_a_schema_may_be_replaced_by_any_change(tmp_path, capsys):
+    def stack(value):
+        return template({"Thing": {"Type": "Vendor::Made::Up", "Properties": {"Size": value}}})
+    code, lines, printed, _ = small(tmp_path, capsys, stack(1), stack(2))
+    assert "replace=Conditional" in lines["Thing"]
+    assert "note: Thing: cfn-lint has no schema for Vendor::Made::Up; any change may replace it" in printed

@@ -53,23 +53,24 @@ class Evaluated:
     """One version of the stack: a template and the parameter values it is deployed with."""
 
     def __init__(self, template: dict, values: dict[str, str]):
-        declared = template.get("Parameters") or {}
-        self.parameters = {name: _parameter(name, spec if isinstance(spec, dict) else {}, values)
-                           for name, spec in declared.items()}
-        self.mappings = template.get("Mappings") or {}
-        self._condition_bodies = template.get("Conditions") or {}
+        self.parameters = {str(name): _parameter(str(name), spec if isinstance(spec, dict) else {}, values)
+                           for name, spec in _section(template, "Parameters").items()}
+        self.mappings = _section(template, "Mappings")
+        self._condition_bodies = _section(template, "Conditions")
         self._conditions: dict[str, bool | None] = {}
         self.resources: dict[str, Resource] = {}
-        for logical_id, body in (template.get("Resources") or {}).items():
+        for logical_id, body in _section(template, "Resources").items():
             if not isinstance(body, dict):
                 continue
             # A resource whose condition cannot be decided is kept: the guard would rather see it than miss it.
             if "Condition" in body and self.condition(body["Condition"]) is False:
                 continue
             written = body.get("Properties") if isinstance(body.get("Properties"), dict) else {}
-            self.resources[logical_id] = Resource(
-                type=str(body.get("Type", "")), template=written, properties=self.value(written),
-                metadata=self.value(body.get("Metadata")))
+            properties = self.value(written)
+            if not isinstance(properties, dict):  # Properties that are one intrinsic: compared as one value
+                written, properties = {"Properties": written}, {"Properties": properties}
+            self.resources[str(logical_id)] = Resource(type=str(body.get("Type", "")), template=written,
+                                                       properties=properties, metadata=self.value(body.get("Metadata")))
 
     def changed_parameters(self, other: Evaluated) -> set[str]:
         return {name for name in self.parameters.keys() & other.parameters.keys()
@@ -239,7 +240,8 @@ def _parameter(name: str, spec: dict, values: dict[str, str]):
     if name in values:
         text = values[name]
     elif "Default" in spec:
-        text = as_text(spec["Default"])
+        default = as_text(spec["Default"])
+        text = ",".join(map(str, default)) if isinstance(default, list) else str(default)
     else:
         return Unknown(f"parameter:{name}", f"{name} is given at deploy time (no Default, not in the file)")
     kind = str(spec.get("Type", "String"))
@@ -248,6 +250,11 @@ def _parameter(name: str, spec: dict, values: dict[str, str]):
     if kind.startswith("List<") or kind == "CommaDelimitedList":
         return text.split(",")
     return text
+
+
+def _section(template: dict, name: str) -> dict:
+    section = template.get(name)
+    return section if isinstance(section, dict) else {}
 
 
 def joined(parts: list):

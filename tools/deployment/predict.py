@@ -1,13 +1,20 @@
 """Predict, without AWS, the change set CloudFormation would compute between two versions of a stack.
 
 Each resource is compared property by property, resolved with each version's parameters. A changed property that
-the type's schema lists as create-only replaces the resource (RequiresRecreation Always); one it lists as
-conditionally create-only may (Conditionally), as CloudFormation's change sets mark it. A value taken from another
-resource that is itself replaced, or an attribute of one that is modified, is known only during the update: a
-create-only property holding it makes the replacement Conditional. That is CloudFormation's own rule ("Update
-behaviors of stack resources": a resource that references a replaced resource is updated with the new value, and
-Replacement is Conditional when that property requires replacement and the value is only known at execution).
-A renamed logical id is a Remove and an Add.
+the type's schema lists as create-only replaces the resource (RequiresRecreation Always, Replacement True); adding
+or removing one does too, even when the value it stands for stays the same ("Understand update behaviors of stack
+resources"). One the schema lists as conditionally create-only may replace (Conditionally), as change sets mark it
+(cloudformation-coverage-roadmap#1788).
+
+A replaced resource gets a new physical id, and CloudFormation points the resources that refer to it at the
+replacement ("Understand update behaviors of stack resources"); the new value is known only during the update, so a
+create-only property holding it is a Dynamic change and the dependent's Replacement is Conditional (DescribeChangeSet,
+ResourceChange.Replacement: "Always" with "Dynamic" evaluation). The same holds for an attribute (GetAtt) of a
+resource modified in place. Here such a cause carries RequiresRecreation Conditionally: plan.Cause has no
+Evaluation, and the plan and guard read the same either way.
+
+A renamed logical id is a Remove and an Add, and the new resource has a new physical id: a property that referred
+to the old one changes for certain (Replacement True when it is create-only).
 """
 from __future__ import annotations
 
