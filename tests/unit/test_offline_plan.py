@@ -293,6 +293,43 @@ def test_a_template_that_does_not_parse_is_unusable(tmp_path, capsys):
     assert printed == "" and "stack.yml in the working tree does not parse" in unusable(code, err)
 
 
+# The shape of public templates that share a network stack: the subnet group imported by environment name, the
+# class from a mapping, Multi-AZ by condition, an identifier with the environment in it.
+SHARED_NETWORK = """
+Parameters:
+  Environment: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+Mappings:
+  EnvironmentMap:
+    dev: {DatabaseClass: db.t4g.micro}
+    prod: {DatabaseClass: db.r6g.large}
+Conditions:
+  IsProduction: !Equals [!Ref Environment, prod]
+Resources:
+  Database:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      DBInstanceIdentifier: !Sub '${Environment}-app-db'
+      DBInstanceClass: !FindInMap [EnvironmentMap, !Ref Environment, DatabaseClass]
+      Engine: mysql
+      DBSubnetGroupName: !ImportValue {'Fn::Sub': '${Environment}-db-subnet-group'}
+      MultiAZ: !If [IsProduction, true, false]
+      Tags: [{Key: team, Value: TEAM}]
+"""
+
+
+def test_an_imported_subnet_group_is_compared_by_export_name(tmp_path, capsys):
+    code, lines, printed, _ = small(tmp_path, capsys, SHARED_NETWORK, SHARED_NETWORK.replace("TEAM", "payments"))
+    assert code == offline.OK and "replace=False" in lines["Database"]
+    assert cause("Tags", "Never") in lines["Database"] and "DBSubnetGroupName" not in lines["Database"]
+
+    code, lines, printed, _ = small(tmp_path, capsys, SHARED_NETWORK, SHARED_NETWORK, dev_after="Environment=prod\n")
+    assert code == offline.REFUSED and "replace=True" in lines["Database"]
+    for prop, recreation in [("DBInstanceIdentifier", "Always"), ("DBSubnetGroupName", "Conditionally"),
+                             ("MultiAZ", "Conditionally"), ("DBInstanceClass", "Never")]:
+        assert cause(prop, recreation, "ParameterReference", "Environment") in lines["Database"]
+    assert ("note: Database.DBSubnetGroupName: Fn::ImportValue \"prod-db-subnet-group\" is another stack's export, "
+            "read at deploy time; counted as a possible replacement") in printed
+
 # Shapes nobody should write but a template may hold: the prediction never raises, and says what it cannot decide.
 
 ODD_VALUES = [None, 1, [], {}, {"Ref": None}, {"Ref": ["a"]}, {"Fn::GetAtt": "NoDot"}, {"Fn::GetAtt": ["A"]},
