@@ -7,6 +7,7 @@ relies on in the schema, so a schema update that changes the answer shows up her
 """
 import io
 import json
+import os
 import subprocess
 
 import pytest
@@ -21,6 +22,13 @@ from tools.deployment.schemas import update_behaviour
 DB = "AWS::RDS::DBInstance"
 REAL_STACK = STACK.read_text()
 REAL_DEV_CFG = DEV_CFG.read_text()
+
+
+@pytest.fixture(autouse=True)
+def _no_outer_repository(monkeypatch):
+    """Run from a git hook, GIT_DIR and friends would point every git command here at the project."""
+    for name in [name for name in os.environ if name.startswith("GIT_")]:
+        monkeypatch.delenv(name)
 
 
 def git(repo, *arguments):
