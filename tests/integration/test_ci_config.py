@@ -1,7 +1,10 @@
 """The CI workflow and taskcat config keep the promises docs/smoke-suite.md makes about them."""
 import configparser
 import fnmatch
+import json
 import pathlib
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -104,3 +107,37 @@ def test_taskcat_config_holds_no_account_specific_parameters():
     assert not {"VpcId", "ApplicationSubnets"} & set(parameters)
     assert (ROOT / config["project"]["template"]).is_file()
     assert ".taskcat_overrides.yml" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_pull_requests_get_the_offline_plan_against_their_base_branch():
+    plan = WORKFLOW["jobs"]["plan"]
+    assert plan["if"] == "github.event_name == 'pull_request'"
+    checkout = next(step for step in plan["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # origin/<base> must exist to be compared with
+    [step] = [step for step in plan["steps"] if "tox -e plan" in step.get("run", "")]
+    assert step["env"]["BASE_REF"] == "${{ github.base_ref }}"  # through the environment, never pasted into the script
+    # Labelling a pull request re-runs the workflow, so a maintainer's allow-replacement label takes effect.
+    assert {"labeled", "unlabeled"} <= set(WORKFLOW[True]["pull_request"]["types"])
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:plan"]
+    assert env["commands"].strip() == "python tools/deploy.py --plan-offline {posargs}"
+    assert "set_env" not in env and "pass_env" not in env  # the fake credentials: the plan never reaches AWS
+
+
+@pytest.mark.parametrize("labels, allowed", [
+    ([], []),
+    (["bug", "allow-replacement:ApplicationDatabase", "allow-replacement:", "allow-replacement:DatabaseSecret"],
+     ["--allow-replacement", "ApplicationDatabase", "DatabaseSecret"]),
+    (["two words", "allow-replacement:*"], ["--allow-replacement", "*"]),
+])
+def test_the_plan_step_allows_exactly_the_labelled_replacements(tmp_path, labels, allowed):
+    """The step's own script, run with a stand-in tox that records its arguments."""
+    [step] = [step for step in WORKFLOW["jobs"]["plan"]["steps"] if "tox -e plan" in step.get("run", "")]
+    (tmp_path / "tox").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    (tmp_path / "tox").chmod(0o755)
+    (tmp_path / "python").symlink_to(sys.executable)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "RECORD": str(tmp_path / "args"), "BASE_REF": "main",
+           "LABELS": json.dumps(labels)}
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True)
+    assert (tmp_path / "args").read_text().splitlines() == ["-e", "plan", "--", "--base", "origin/main", *allowed]
