@@ -78,7 +78,7 @@ def main(argv=None) -> int:
         from tools.deployment import offline  # only this mode needs it
         return offline.run(args.base, args.config, frozenset(args.allow_replacement))
     try:
-        return deploy(args, boto3.Session(region_name=args.region))
+        return deploy(args, lambda: boto3.Session(region_name=args.region))
     except Unusable as error:
         print(f"deploy: {error}", file=sys.stderr, flush=True)
         return UNUSABLE
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
         return FAILED
 
 
-def deploy(args, session) -> int:
+def deploy(args, new_session) -> int:
     template, text = checks.load(args.template, args.config)
     say(f"checking {args.config.name} and {args.template.name} offline ...")
     found = checks.problems(args.template, template, args.config, text)
@@ -96,6 +96,7 @@ def deploy(args, session) -> int:
         for line in found:
             print(line, file=sys.stderr)
         raise Unusable(f"{len(found)} finding(s) in the offline checks: nothing was sent to AWS")
+    session = new_session()
     region = session.region_name
     if not region:
         raise Unusable("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")

@@ -85,6 +85,17 @@ def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
     assert env["commands"].strip() == "python tools/doctor.py {posargs}"
 
 
+def test_the_deploy_env_uses_the_users_own_aws_configuration():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:deploy"]
+    assert env["set_env"].strip() == ""
+    assert env["pass_env"].split() == ["AWS_*"]
+    assert env["commands"].strip() == "python tools/deploy.py {posargs}"
+    # --smoke runs the suite in the same environment: it needs the suite's requirements too.
+    assert set((ROOT / "requirements/deploy.txt").read_text().split()) >= {"-r", "lint.txt", "integration.txt"}
+
+
 def test_taskcat_config_holds_no_account_specific_parameters():
     config = yaml.safe_load((ROOT / ".taskcat.yml").read_text())
     parameters = config["tests"]["default"].get("parameters", {}) | config["project"].get("parameters", {})
