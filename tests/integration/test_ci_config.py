@@ -102,3 +102,31 @@ def test_taskcat_config_holds_no_account_specific_parameters():
     assert not {"VpcId", "ApplicationSubnets"} & set(parameters)
     assert (ROOT / config["project"]["template"]).is_file()
     assert ".taskcat_overrides.yml" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_probe():
+    live = steps("live")
+    names = [step.get("name", "") for step in live]
+    assert live[0]["with"]["fetch-depth"] == 0  # tags and the first parent
+    [previous] = [step for step in live if step.get("id") == "previous"]
+    assert "git describe --tags --abbrev=0 HEAD^ 2>/dev/null || git rev-parse HEAD^" in previous["run"]
+    [deployed] = [step for step in live if step.get("id") == "previous-deployed"]
+    assert deployed["run"].startswith("tox -e deploy -- ")
+    assert '--template "$RUNNER_TEMP/previous/stack.yml"' in deployed["run"]
+    [upgrade] = [step for step in live if step.get("id") == "upgrade"]
+    probe, update = upgrade["run"].split(" -- python tools/deploy.py ")
+    assert probe.startswith("tox exec -e deploy -- python -m tools.deployment.zero_downtime --stack-name")
+    assert "--update" in update.split() and "--yes" in update.split()
+    assert "--allow-replacement" not in update  # the guard stays on
+    for step in (deployed, upgrade):  # tagged from creation on, so the clean-up finds the stack
+        assert f'--tag "{taskcat_smoke.RUN_TAG}=$SMOKE_RUN_ID"' in step["run"]
+    [smoke] = [step for step in live if step.get("name") == "Run the smoke suite against the updated stack"]
+    assert smoke["run"].startswith('tox -e smoke -- --stack-name "$UPGRADE_STACK"')
+    # Each step needs the one before it, none runs after a cancel, and a failed fresh deploy does not skip them.
+    assert previous["if"] == "${{ !cancelled() }}"
+    assert deployed["if"] == "${{ !cancelled() && steps.previous.outcome == 'success' }}"
+    assert upgrade["if"] == "${{ !cancelled() && steps.previous-deployed.outcome == 'success' }}"
+    assert smoke["if"] == "${{ !cancelled() && steps.upgrade.outcome == 'success' }}"
+    cleanup = next(i for i, step in enumerate(live) if "delete-stack" in step.get("run", ""))
+    assert names.index(previous["name"]) < names.index(deployed["name"]) < names.index(upgrade["name"]) \
+        < names.index(smoke["name"]) < cleanup
