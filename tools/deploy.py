@@ -100,23 +100,32 @@ def deploy(args, new_session) -> int:
     region = session.region_name
     if not region:
         raise Unusable("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+    change_set = None
     try:
-        account = session.client("sts", config=CONFIG).get_caller_identity()["Account"]
-        cfn = session.client("cloudformation", config=CONFIG)
-        change_set_type, existed = changeset.kind(cfn, args.stack_name, args.update)
-        url = upload.upload(session.client("s3", config=CONFIG), args.template, args.stack_name, account, region,
-                            args.bucket, say)
-        change_set = changeset.ChangeSet(cfn, args.stack_name, change_set_type, existed)
-        change_set.create(url, checks.parameters(text, template, updating=existed), tags(args.tag))
-        say(f"change set {change_set_type} for stack {args.stack_name} in {region}: waiting for CloudFormation ...")
-        ready = change_set.wait()
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise Unusable(one_line(error, f"preparing stack {args.stack_name} in {region}")) from None
-    if not ready:
-        say("no changes")
+        try:
+            account = session.client("sts", config=CONFIG).get_caller_identity()["Account"]
+            cfn = session.client("cloudformation", config=CONFIG)
+            change_set_type, existed = changeset.kind(cfn, args.stack_name, args.update)
+            url = upload.upload(session.client("s3", config=CONFIG), args.template, args.stack_name, account,
+                                region, args.bucket, say)
+            change_set = changeset.ChangeSet(cfn, args.stack_name, change_set_type, existed)
+            change_set.create(url, checks.parameters(text, template, updating=existed), tags(args.tag))
+            say(f"change set {change_set_type} for stack {args.stack_name} in {region}: waiting for CloudFormation ...")
+            ready = change_set.wait()
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            raise Unusable(one_line(error, f"preparing stack {args.stack_name} in {region}")) from None
+        if not ready:
+            say("no changes")
+            change_set.discard()
+            return DEPLOYED
+        return review_and_execute(args, session, cfn, change_set, region)
+    except KeyboardInterrupt:
+        if change_set is None or change_set.arn is None or change_set.executed:
+            raise
         change_set.discard()
-        return DEPLOYED
-    return review_and_execute(args, session, cfn, change_set, region)
+        print("\ndeploy: interrupted before execution; the change set was deleted, nothing changed",
+              file=sys.stderr, flush=True)
+        return FAILED
 
 
 def tags(pairs: list[str]) -> list[dict]:

@@ -1,12 +1,25 @@
 """DescribeChangeSet and DescribeStackEvents answers shaped as CloudFormation sends them, for botocore's Stubber
 (which checks each one against the service model)."""
 import datetime
+import functools
+
+import boto3
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STACK = "todobackend"
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/6c7e0a90-0000-11f0-9b1c-0a1b2c3d4e5f"
 CHANGE_SET = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:changeSet/deploy-20261202/0f1e2d3c-0000-11f0-9b1c-0a1b2c3d"
 T0 = datetime.datetime(2026, 12, 2, 18, 0, tzinfo=datetime.timezone.utc)
+
+
+@functools.cache
+def _session():
+    return boto3.Session(region_name=REGION)  # one for every test: it caches the service models it loads
+
+
+def client(service):
+    """A fresh client (for a fresh Stubber) from the shared session."""
+    return _session().client(service)
 
 
 def detail(name, recreation, source="DirectModification", entity=None, evaluation="Static"):

@@ -3,8 +3,6 @@ botocore's Stubber (every request and every answer against the service model, in
 import sys
 import types
 
-import boto3
-import botocore.exceptions
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -26,18 +24,12 @@ HORIZON = cs.event(0, cs.STACK, "UPDATE_COMPLETE", "deploy-earlier")
 NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
 
 
-_SESSION = []  # one boto3 Session for every test: it caches the service models its clients load
-
-
 class Session:
     """What deploy() asks of a boto3 Session: a region and clients, here with a Stubber each."""
 
     def __init__(self):
         self.region_name = cs.REGION
-        if not _SESSION:
-            _SESSION.append(boto3.Session(region_name=cs.REGION))
-        real = _SESSION[0]
-        self.clients = {name: real.client(name) for name in ("sts", "s3", "cloudformation")}
+        self.clients = {name: cs.client(name) for name in ("sts", "s3", "cloudformation")}
         self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
         for stub in self.stubs.values():
             stub.activate()
@@ -188,6 +180,7 @@ def test_a_change_set_that_fails_otherwise_is_one_line_and_exit_2(aws, project, 
     aws.own_bucket()
     aws.uploaded()
     aws.change_set(reason="Parameter validation failed:\nparameter value vpc-0 for parameter name VpcId does not exist")
+    aws.discarded()
     assert run(project, "--yes") == deploy.UNUSABLE
     assert one_line(capsys.readouterr().err) == (
         "deploy: CloudFormation could not create the change set: Parameter validation failed: "
@@ -268,6 +261,27 @@ def test_a_missing_stack_for_an_update(aws, project, capsys):
     assert run(project, "--update") == deploy.UNUSABLE
     assert one_line(capsys.readouterr().err) == (
         f"deploy: stack {cs.STACK} does not exist: --update needs a deployed stack (wrong --region or stack name?)")
+
+
+def test_a_stack_whose_rollback_failed_says_to_continue_it(aws, project, capsys):
+    aws.identity()
+    aws.stack("UPDATE_ROLLBACK_FAILED")
+    assert run(project) == deploy.UNUSABLE
+    assert f"continue-update-rollback --stack-name {cs.STACK}" in one_line(capsys.readouterr().err)
+
+
+def test_interrupted_before_execution_the_change_set_is_deleted(aws, project, capsys, monkeypatch):
+    prepared(aws, cs.NEW_IMAGE)
+    aws.discarded()
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(isatty=lambda: True))
+
+    def ctrl_c(prompt):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", ctrl_c)
+    assert run(project) == deploy.FAILED
+    assert capsys.readouterr().err.strip() == (
+        "deploy: interrupted before execution; the change set was deleted, nothing changed")
 
 
 def test_a_stack_whose_create_failed(aws, project, capsys):

@@ -1,5 +1,4 @@
 """The event stream of one operation: pages, repeats, an earlier operation's events, throttling."""
-import boto3
 from botocore.stub import Stubber
 
 from tests.support import change_sets as cs
@@ -11,7 +10,7 @@ HORIZON = cs.event(0, cs.STACK, "UPDATE_COMPLETE", EARLIER)  # the newest event 
 
 def stream(pages_per_poll, errors=None):
     """Run an EventStream over stubbed DescribeStackEvents answers; (printed lines, sleeps, final status)."""
-    cfn = boto3.Session(region_name=cs.REGION).client("cloudformation")
+    cfn = cs.client("cloudformation")
     lines, sleeps = [], []
     with Stubber(cfn) as stub:
         for poll, pages in enumerate(pages_per_poll):

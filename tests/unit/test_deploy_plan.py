@@ -1,6 +1,5 @@
 """The plan and the guard on change sets shaped as DescribeChangeSet returns them (checked by botocore's Stubber
 against the service model, read through the paginator as tools/deploy.py reads them)."""
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -11,7 +10,7 @@ from tools.deployment.changeset import ChangeSet
 
 def read(*pages):
     """`pages` served by a stubbed CloudFormation client and read as the deploy reads them, then planned."""
-    cfn = boto3.Session(region_name=cs.REGION).client("cloudformation")
+    cfn = cs.client("cloudformation")
     with Stubber(cfn) as stub:
         for number, page in enumerate(pages):
             expected = {"ChangeSetName": cs.CHANGE_SET} | ({"NextToken": f"page{number}"} if number else {})

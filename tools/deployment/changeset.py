@@ -31,12 +31,16 @@ def kind(cfn, stack_name: str, update_only: bool) -> tuple[str, bool]:
     status = stack["StackStatus"]
     if status == "REVIEW_IN_PROGRESS":  # created by a change set that was never executed: still a CREATE
         return "CREATE", True
-    if status == "ROLLBACK_COMPLETE" or status.endswith("_FAILED") and not status.startswith("UPDATE_ROLLBACK"):
+    if status.endswith("_IN_PROGRESS"):
+        raise Unusable(f"stack {stack_name} is {status}: wait until that operation ends, then deploy again")
+    if status == "UPDATE_ROLLBACK_FAILED":
+        raise Unusable(f"stack {stack_name} is UPDATE_ROLLBACK_FAILED: `tox -e doctor -- --stack-name {stack_name}` "
+                       "names the resource that blocks the rollback; fix it, then aws cloudformation "
+                       f"continue-update-rollback --stack-name {stack_name}, and deploy again")
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED"):
         raise Unusable(f"stack {stack_name} is {status} and cannot be updated: find out why with "
                        f"`tox -e doctor -- --stack-name {stack_name}`, then delete it "
                        f"(aws cloudformation delete-stack --stack-name {stack_name}) and deploy again")
-    if status.endswith("_IN_PROGRESS"):
-        raise Unusable(f"stack {stack_name} is {status}: wait until that operation ends, then deploy again")
     return "UPDATE", True
 
 
@@ -45,6 +49,7 @@ class ChangeSet:
         self.cfn, self.stack_name, self.type = cfn, stack_name, change_set_type
         self.owns_stack = not stack_existed  # a CREATE change set makes an empty stack: ours to delete
         self.arn = self.stack_id = None
+        self.executed = False
 
     def create(self, template_url: str, parameters: list[dict], tags: list[dict]):
         name = time.strftime("deploy-%Y%m%d-%H%M%S", time.gmtime())
@@ -54,7 +59,8 @@ class ChangeSet:
         self.arn, self.stack_id = created["Id"], created["StackId"]
 
     def wait(self, delay: float = WAIT_DELAY) -> bool:
-        """True when the change set is ready, False when it holds no changes; Unusable when it failed otherwise."""
+        """True when the change set is ready, False when it holds no changes; Unusable (the change set deleted)
+        when it failed otherwise."""
         try:
             self.cfn.get_waiter("change_set_create_complete").wait(
                 ChangeSetName=self.arn, WaiterConfig={"Delay": delay, "MaxAttempts": WAIT_ATTEMPTS})
@@ -63,6 +69,7 @@ class ChangeSet:
             reason = (error.last_response or {}).get("StatusReason") or str(error)
         if any(phrase in reason for phrase in NO_CHANGES):
             return False
+        self.discard()
         raise Unusable(f"CloudFormation could not create the change set: {' '.join(reason.split())}")
 
     def changes(self) -> list[dict]:
@@ -78,3 +85,4 @@ class ChangeSet:
 
     def execute(self, token: str):
         self.cfn.execute_change_set(ChangeSetName=self.arn, ClientRequestToken=token)
+        self.executed = True
