@@ -73,8 +73,12 @@ DATABASE_MAYBE_REPLACED = change("Modify", "ApplicationDatabase", "AWS::RDS::DBI
            evaluation="Dynamic"),
 ])
 SECRET_REMOVED = change("Remove", "DatabaseSecret", "AWS::SecretsManager::Secret", policy="Delete")
+# A new ApplicationImageTag: both task definitions take the image (ContainerDefinitions is create-only: a new
+# revision), the service and MigrateTask then point at the new revisions.
 NEW_IMAGE = [
     change("Modify", "ApplicationTaskDefinition", "AWS::ECS::TaskDefinition", "True", [
+        detail("ContainerDefinitions", "Always", "ParameterReference", "ApplicationImageTag")]),
+    change("Modify", "MigrateTaskDefinition", "AWS::ECS::TaskDefinition", "True", [
         detail("ContainerDefinitions", "Always", "ParameterReference", "ApplicationImageTag")]),
     change("Modify", "ApplicationService", "AWS::ECS::Service", "False", [
         detail("TaskDefinition", "Never", "ResourceReference", "ApplicationTaskDefinition", evaluation="Dynamic")]),

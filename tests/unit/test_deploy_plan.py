@@ -1,5 +1,7 @@
 """The plan and the guard on change sets shaped as DescribeChangeSet returns them (checked by botocore's Stubber
 against the service model, read through the paginator as tools/deploy.py reads them)."""
+import pathlib
+
 import pytest
 from botocore.stub import Stubber
 
@@ -52,7 +54,7 @@ def test_allowing_a_resource_by_name_lets_only_that_one_through():
 def test_a_new_image_replaces_the_task_definition_and_nothing_stateful():
     changes = read(cs.described(cs.NEW_IMAGE))
     assert plan.guard(changes) == []
-    assert [c.logical_id for c in changes if c.replaces] == ["ApplicationTaskDefinition"]
+    assert [c.logical_id for c in changes if c.replaces] == ["ApplicationTaskDefinition", "MigrateTaskDefinition"]
 
 
 def test_stateful_changes_that_keep_the_resource_pass():
@@ -64,18 +66,19 @@ def test_stateful_changes_that_keep_the_resource_pass():
 
 def test_every_page_is_read():
     first = cs.described(cs.NEW_IMAGE[:2], next_token="page1")
-    second = cs.described([cs.NEW_IMAGE[2], cs.DATABASE_MAYBE_REPLACED])
+    second = cs.described([*cs.NEW_IMAGE[2:], cs.DATABASE_MAYBE_REPLACED])
     changes = read(first, second)
     assert [c.logical_id for c in changes] == [
-        "ApplicationTaskDefinition", "ApplicationService", "MigrateTask", "ApplicationDatabase"]
+        "ApplicationTaskDefinition", "MigrateTaskDefinition", "ApplicationService", "MigrateTask",
+        "ApplicationDatabase"]
     assert len(plan.guard(changes)) == 1
 
 
 def test_the_plan_has_one_line_per_change_with_replacement_and_cause():
     lines = plan.render(read(cs.described([*cs.NEW_IMAGE, cs.DATABASE_REPLACED]))).splitlines()
-    assert lines[0] == "4 change(s): 2 Modify (replace), 2 Modify"
-    assert len(lines) == 5
-    task, service, _, database = lines[1:]
+    assert lines[0] == "5 change(s): 3 Modify (replace), 2 Modify"
+    assert len(lines) == 6
+    task, _, service, _, database = lines[1:]
     assert task.split()[:4] == ["Modify", "ApplicationTaskDefinition", "AWS::ECS::TaskDefinition", "replace=True"]
     assert "ContainerDefinitions [Always] (ParameterReference ApplicationImageTag)" in task
     assert service.split()[3] == "replace=False" and "[" not in service  # Never: no recreation mark
@@ -96,3 +99,19 @@ def test_an_empty_change_set_is_no_changes():
 def test_a_change_decided_only_at_execution_is_refused_on_stateful_types(resource_type):
     [refusal] = plan.guard([plan.Change("Dynamic", "X", resource_type)])
     assert "decided only at execution" in refusal.explain()
+
+
+def _deploy_docs():
+    """The deploy documentation: docs/deploying.md once the manual moved there, README.md's section before."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    page = root / "docs" / "deploying.md"
+    return page.read_text() if page.is_file() else (root / "README.md").read_text()
+
+
+def test_the_documented_plan_and_refusal_are_what_the_deploy_prints():
+    docs = _deploy_docs()
+    assert plan.render(plan.from_change_set(cs.NEW_IMAGE)) in docs
+    database = cs.change("Modify", "ApplicationDatabase", "AWS::RDS::DBInstance", "True",
+                         [cs.detail("DBName", "Always")], policy="ReplaceAndSnapshot")
+    [refusal] = plan.guard(plan.from_change_set([database]))
+    assert f"REFUSED: {refusal.explain()}" in docs

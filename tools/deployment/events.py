@@ -58,7 +58,7 @@ class EventStream:
         self.started = self.started or event["Timestamp"]
         reason = " ".join(event.get("ResourceStatusReason", "").split())
         self.say(f"{elapsed((event['Timestamp'] - self.started).total_seconds())}  "
-                 f"{event['LogicalResourceId']:<36} {event['ResourceStatus']:<40} {reason}".rstrip())
+                 f"{event['LogicalResourceId']:<32} {event['ResourceStatus']:<32} {reason}".rstrip())
         if (event.get("ResourceType") == STACK_TYPE and event["LogicalResourceId"] == self.stack_name
                 and not event["ResourceStatus"].endswith("_IN_PROGRESS")):
             self.final = event["ResourceStatus"]
