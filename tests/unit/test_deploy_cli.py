@@ -377,3 +377,18 @@ def test_plan_offline_needs_a_base(capsys):
     with pytest.raises(SystemExit) as exit_:
         deploy.main(["--plan-offline"])
     assert exit_.value.code == 2 and "--plan-offline needs --base GIT_REF" in capsys.readouterr().err
+
+
+def test_a_missing_template_stops_before_any_aws_call(project, capsys, monkeypatch):
+    monkeypatch.setattr(deploy.boto3, "Session", no_aws)
+    (project / "stack.yml").unlink()
+    assert run(project) == deploy.UNUSABLE
+    assert one_line(capsys.readouterr().err) == f"deploy: cannot read {project / 'stack.yml'}: no such file"
+
+
+def test_no_region(project, capsys, monkeypatch):
+    monkeypatch.setattr(deploy.checks, "problems", lambda *_: [])
+    monkeypatch.setattr(deploy.boto3, "Session", lambda region_name=None: types.SimpleNamespace(region_name=None))
+    assert run(project) == deploy.UNUSABLE
+    assert one_line(capsys.readouterr().err) == (
+        "deploy: no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
