@@ -101,15 +101,11 @@ def test_a_change_decided_only_at_execution_is_refused_on_stateful_types(resourc
     assert "decided only at execution" in refusal.explain()
 
 
-def _deploy_docs():
-    """The deploy documentation: docs/deploying.md once the manual moved there, README.md's section before."""
-    root = pathlib.Path(__file__).resolve().parents[2]
-    page = root / "docs" / "deploying.md"
-    return page.read_text() if page.is_file() else (root / "README.md").read_text()
+DEPLOYING = pathlib.Path(__file__).resolve().parents[2] / "docs" / "deploying.md"
 
 
 def test_the_documented_plan_and_refusal_are_what_the_deploy_prints():
-    docs = _deploy_docs()
+    docs = DEPLOYING.read_text()
     assert plan.render(plan.from_change_set(cs.NEW_IMAGE)) in docs
     database = cs.change("Modify", "ApplicationDatabase", "AWS::RDS::DBInstance", "True",
                          [cs.detail("DBName", "Always")], policy="ReplaceAndSnapshot")
