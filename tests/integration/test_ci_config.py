@@ -101,6 +101,17 @@ def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
     assert env["commands"].strip() == "python tools/doctor.py {posargs}"
 
 
+def test_the_deploy_env_uses_the_users_own_aws_configuration():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:deploy"]
+    assert env["set_env"].strip() == ""
+    assert env["pass_env"].split() == ["AWS_*"]
+    assert env["commands"].strip() == "python tools/deploy.py {posargs}"
+    # --smoke runs the suite in the same environment: it needs the suite's requirements too.
+    assert set((ROOT / "requirements/deploy.txt").read_text().split()) >= {"-r", "lint.txt", "integration.txt"}
+
+
 def test_taskcat_config_holds_no_account_specific_parameters():
     config = yaml.safe_load((ROOT / ".taskcat.yml").read_text())
     parameters = config["tests"]["default"].get("parameters", {}) | config["project"].get("parameters", {})
@@ -141,3 +152,31 @@ def test_the_plan_step_allows_exactly_the_labelled_replacements(tmp_path, labels
            "LABELS": json.dumps(labels)}
     subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True)
     assert (tmp_path / "args").read_text().splitlines() == ["-e", "plan", "--", "--base", "origin/main", *allowed]
+
+
+def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_probe():
+    live = steps("live")
+    names = [step.get("name", "") for step in live]
+    assert live[0]["with"]["fetch-depth"] == 0  # tags and the first parent
+    [previous] = [step for step in live if step.get("id") == "previous"]
+    assert "git describe --tags --abbrev=0 HEAD^ 2>/dev/null || git rev-parse HEAD^" in previous["run"]
+    [deployed] = [step for step in live if step.get("id") == "previous-deployed"]
+    assert deployed["run"].startswith("tox -e deploy -- ")
+    assert '--template "$RUNNER_TEMP/previous/stack.yml"' in deployed["run"]
+    [upgrade] = [step for step in live if step.get("id") == "upgrade"]
+    probe, update = upgrade["run"].split(" -- python tools/deploy.py ")
+    assert probe.startswith("tox exec -e deploy -- python -m tools.deployment.zero_downtime --stack-name")
+    assert "--update" in update.split() and "--yes" in update.split()
+    assert "--allow-replacement" not in update  # the guard stays on
+    for step in (deployed, upgrade):  # tagged from creation on, so the clean-up finds the stack
+        assert f'--tag "{taskcat_smoke.RUN_TAG}=$SMOKE_RUN_ID"' in step["run"]
+    [smoke] = [step for step in live if step.get("name") == "Run the smoke suite against the updated stack"]
+    assert smoke["run"].startswith('tox -e smoke -- --stack-name "$UPGRADE_STACK"')
+    # Each step needs the one before it, none runs after a cancel, and a failed fresh deploy does not skip them.
+    assert previous["if"] == "${{ !cancelled() }}"
+    assert deployed["if"] == "${{ !cancelled() && steps.previous.outcome == 'success' }}"
+    assert upgrade["if"] == "${{ !cancelled() && steps.previous-deployed.outcome == 'success' }}"
+    assert smoke["if"] == "${{ !cancelled() && steps.upgrade.outcome == 'success' }}"
+    cleanup = next(i for i, step in enumerate(live) if "delete-stack" in step.get("run", ""))
+    assert names.index(previous["name"]) < names.index(deployed["name"]) < names.index(upgrade["name"]) \
+        < names.index(smoke["name"]) < cleanup
