@@ -9,7 +9,7 @@ import datetime
 import pytest
 
 from tests.support import fake_aws as aws
-from tests.unit.test_doctor import both_formats, failed_update, problem, verdict
+from tests.unit.test_doctor import MIGRATION_TASK, both_formats, failed_update, problem, verdict
 from tools import doctor
 
 SERVICE = f"(service {aws.SERVICE_NAME})"
@@ -161,3 +161,26 @@ def test_times_are_shown_in_utc_to_the_second():
     _, text = both_formats(world)
     assert f"event 2026-11-28T20:00:05+00:00: {STEADY}" in text
     assert ".123456" not in text
+
+
+def test_masking_keeps_iam_actions_and_mysqls_yes_while_the_planted_secrets_stay_hidden():
+    denied = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+              "failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch "
+              f"secret arn:aws:secretsmanager:us-east-1:{aws.ACCOUNT}:secret:db-AbCdEf from secrets manager: "
+              "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/todobackend-execution/abc is not "
+              "authorized to perform: secretsmanager:GetSecretValue on resource: "
+              f"arn:aws:secretsmanager:us-east-1:{aws.ACCOUNT}:secret:db-AbCdEf because no identity-based policy "
+              "allows the secretsmanager:GetSecretValue action")
+    world = aws.World()
+    world.add_task(30, aws.APP_DEFINITION, [("todobackend", None, None)], stop_code="TaskFailedToStart",
+                   stopped_reason=denied)
+    world.add_task(MIGRATION_TASK, aws.MIGRATE_DEFINITION, [("migrate", 1, None)], started_by=aws.MIGRATE_STARTED_BY,
+                   stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+                   log_lines=[*aws.LEAKY_LOG_LINES, "django.db.utils.OperationalError: (1045, \"Access denied for "
+                              "user 'todobackend'@'10.0.1.5' (using password: YES)\")"])
+    text = problem(world, "The task cannot read its secrets")  # leaks none of the World's secrets
+    assert "is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:" in text
+    assert "do:   Check the execution role allows secretsmanager:GetSecretValue on each ValueFrom ARN" in text
+    assert "| django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5' (using " \
+           "password: YES)\")" in text
+    assert "| connecting to mysql://todobackend:<masked>@todobackend" in text
