@@ -44,10 +44,11 @@ INVOKERS = ("AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::
 
 class LambdaLogGroup(CloudFormationLintRule):
     id = "W9006"
-    shortdesc = "Lambda log group misnamed, created after the function, or not writable by its role"
+    shortdesc = "Lambda log group misnamed, created after the function, not writable by its role, or never created"
     description = (
         "A function's explicit log group must be /aws/lambda/<FunctionName>, exist before the function "
-        "and be writable by the function's role, or the function runs without logs."
+        "and be writable by the function's role; an unnamed function's generated group needs a role that "
+        "may create it. Otherwise the function runs without logs."
     )
     source_url = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"
     tags = ["resources", "lambda", "logs", "project"]
