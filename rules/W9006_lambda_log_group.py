@@ -125,8 +125,8 @@ def _may_create_log_group(cfn, role, function):
 def _writes_logs(cfn, role):
     """The role means its function to log: some statement allows logs:PutLogEvents."""
     return any(statement.get("Effect") == "Allow" and any(
-        isinstance(a, str) and fnmatch.fnmatch("logs:putlogevents", a.lower()) for a in _as_list(statement.get("Action")))
-        for _, _, statement in _statements(cfn, role))
+        isinstance(a, str) and fnmatch.fnmatch("logs:putlogevents", a.lower())
+        for a in _as_list(statement.get("Action"))) for _, _, statement in _statements(cfn, role))
 
 
 def _statement_may_allow(statement, action, arn):

@@ -48,7 +48,8 @@ def test_credentials_are_masked(line, secret):
     "GET /todos?page=2 HTTP/1.1 200",
     "django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5'\")",
     # MySQL says whether a password was sent at all: YES/NO is the diagnosis, not the password.
-    "django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5' (using password: YES)\")",
+    "django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5' "
+    "(using password: YES)\")",
     "(1045, \"Access denied for user 'todobackend'@'10.0.1.5' (using password: NO)\")",
     # IAM actions, in AWS's answer and in the doctor's own advice, and in a policy's wildcard.
     "User: arn:aws:sts::123456789012:assumed-role/exec/abc is not authorized to perform: secretsmanager:GetSecretValue "
