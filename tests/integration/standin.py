@@ -439,9 +439,15 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=5.0, help="seconds until a target registers")
     parser.add_argument("--mode", choices=(HEALTHY, CRASHING, SLOW, TRUNCATING, REDIRECTING), default=HEALTHY)
-    parser.add_argument("--debug", action="store_true", help="unknown paths get Django's DEBUG = True page")
+    parser.add_argument("--debug", action="store_true",
+                        help="Django's DEBUG = True pages: the technical 404 for unknown paths, the technical 500 for "
+                             "errors (text/plain unless the client accepts HTML)")
+    parser.add_argument("--unmigrated", action="store_true", help="no todo table: /todos answers 500")
+    parser.add_argument("--allowed-hosts", nargs="+", metavar="HOST",
+                        help="Django's ALLOWED_HOSTS: any other Host header gets the DisallowedHost 400")
     args = parser.parse_args(argv)
-    with StandIn(register_delay=args.delay, mode=args.mode, port=args.port, debug=args.debug) as standin:
+    with StandIn(register_delay=args.delay, mode=args.mode, port=args.port, debug=args.debug,
+                 migrated=not args.unmigrated, allowed_hosts=args.allowed_hosts) as standin:
         print(f"stand-in at {standin.url} ({args.mode}, registers after {args.delay} s); Ctrl-C stops it")
         try:
             threading.Event().wait()
