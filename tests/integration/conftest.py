@@ -172,9 +172,9 @@ def add_finding(config, kind: str, headline: str, *details: str) -> None:
 def reporting_debug_pages(config, http):
     """`http`, reporting the first framework debug page any of its answers is (a 404, a 500, a DisallowedHost
     400..., in any content type) at the top of the smoke report: wherever a stranger can get one, it leaks
-    settings. A successful JSON answer is the API's data, which users' items fill with any text: not inspected."""
+    settings. Successful answers (the API's data, static files) are not inspected."""
     def check(response, *args, **kwargs):
-        if config.stash[DEBUG_PAGE_SEEN] or security.is_data(response):
+        if config.stash[DEBUG_PAGE_SEEN] or not security.inspected(response):
             return
         signs = security.debug_page_signs(response.text)
         if signs:

@@ -3,7 +3,7 @@ import pytest
 import requests
 
 from tests.integration.smoke import http as smoke_http
-from tests.integration.smoke.security import debug_page_signs, finding, is_data
+from tests.integration.smoke.security import debug_page_signs, finding, inspected
 from tests.integration.standin import StandIn
 
 pytestmark = pytest.mark.selftest
@@ -76,8 +76,10 @@ def answer(status, body, content_type="application/json"):
     return response
 
 
-def test_users_items_in_a_successful_json_answer_are_data_not_a_page():
-    """A user may title an item "Traceback (most recent call last)": GET /todos answering it is no finding."""
-    assert is_data(answer(200, '[{"title": "Traceback (most recent call last): File \\"a.py\\", line 1, in x"}]'))
-    assert not is_data(answer(500, '{"traces": "app/controllers/todos_controller.rb:5:in `index\'"}'))
-    assert not is_data(answer(200, "Traceback (most recent call last):", "text/plain"))
+def test_only_error_answers_are_inspected_whatever_their_content_type():
+    """A user may title an item "Traceback (most recent call last)", and a static file may hold any text: a 2xx is
+    data. A debug page is an error answer, also when it is JSON (Rails' API-mode traces) or plain text."""
+    assert not inspected(answer(200, '[{"title": "Traceback (most recent call last): File \\"a.py\\", line 1, in x"}]'))
+    assert not inspected(answer(200, "!function(e){throw e} at /app/x.js:1:2", "application/javascript"))
+    assert inspected(answer(500, '{"traces": "app/controllers/todos_controller.rb:5:in `index\'"}'))
+    assert inspected(answer(400, "DisallowedHost at /", "text/plain; charset=utf-8"))

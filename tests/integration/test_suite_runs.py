@@ -274,3 +274,13 @@ def test_api_failures_say_what_was_expected_and_what_it_means(pytester):
     assert "GET /todos answered 500, expected 200: the todo table is probably missing" in out
     assert "GET /static/missing.css answered 404, expected 200" in out and "--check-static" in out
     assert not re.search(r"assert \d{3} == \d{3}", out)
+
+
+def test_a_users_item_that_reads_like_a_traceback_is_no_security_finding(pytester):
+    """GET /todos lists users' items as they wrote them: a 200 is data, whatever its text."""
+    standin = StandIn(register_delay=0)
+    standin.databases[0].create({"title": 'Traceback (most recent call last):\n  File "/app/x.py", line 1, in f\n'
+                                          "DEBUG = True, Django Version: 5.2 - at run (/app/x.js:1:2)"})
+    result = against(pytester, standin)
+    result.assert_outcomes(passed=5)
+    assert not any(line.startswith("SECURITY") for line in smoke_report(result))

@@ -50,15 +50,11 @@ def _matched(sign, text: str) -> str | None:
     return sign if sign in text else None
 
 
-def is_data(response) -> bool:
-    """A successful JSON answer is the API's data (users' items may carry any text), not a page to inspect."""
-    if not 200 <= response.status_code < 300:
-        return False
-    try:
-        response.json()
-    except ValueError:
-        return False
-    return True
+def inspected(response) -> bool:
+    """Whether an answer may be a debug page: every framework sends them as errors (4xx, 5xx), in any content type.
+    A successful answer is the API's data or a static file, which may hold any text (users' items, minified
+    JavaScript) and is never inspected."""
+    return response.status_code >= 400
 
 
 def finding(request, status: int, signs: list[str]) -> str:
