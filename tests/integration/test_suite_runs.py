@@ -207,6 +207,7 @@ def test_the_smoke_options_follow_pytests_general_ones_in_its_help(pytester):
     lines = run_suite(pytester, "--help", files=(".",)).outlines
     groups = [line for line in lines if line and not line.startswith(" ") and line.endswith(":")]
     assert groups[1] == "general:" and groups[2].startswith("todobackend smoke suite: a target is required")
+    assert 'accept it with -k "not debug_page"' in groups[2]
 
 
 def test_progress_reaches_a_pipe_while_the_wait_goes_on(tmp_path):

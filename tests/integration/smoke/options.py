@@ -2,10 +2,11 @@
 --smoke-help (pytest's own help is some 500 lines)."""
 import argparse
 
+from .security import ACCEPT
+
 DESCRIPTION = ("todobackend smoke suite: a target is required (--stack-name, --public-url, PUBLIC_URL, or --standin "
-               "for the local stand-in); --smoke-help shows these options alone")
-EPILOG = ("A framework debug page (Django's DEBUG = True) fails the run; on a throw-away stack, accept it with "
-          '-k "not debug_page". Every option of pytest works too, e.g. -x, -k, -v.')
+               f"for the local stand-in); a framework debug page fails the run ({ACCEPT})")
+EPILOG = "Every option of pytest works too, e.g. -x, -k, -v."
 
 OPTIONS = (
     (("--public-url",), {"metavar": "URL", "help": "load balancer URL to test (or set PUBLIC_URL)"}),
@@ -41,7 +42,7 @@ OPTIONS = (
 
 def add_to(parser) -> None:
     """The options as a group of pytest's parser, listed right after pytest's general options in --help."""
-    group = parser.getgroup("smoke", DESCRIPTION, after="general")
+    group = parser.getgroup("smoke", f"{DESCRIPTION}; --smoke-help shows these options alone", after="general")
     for names, spec in OPTIONS:
         group.addoption(*names, **spec)
 
