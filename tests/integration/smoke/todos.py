@@ -64,6 +64,17 @@ def _json(response):
         return None
 
 
+def _post_failure(status: int, table: str | None) -> str:
+    """What a POST that did not answer 201 means, as far as its answer tells."""
+    if table:
+        return (f"the API did not create the item (its answer says table {table} does not exist: were the "
+                "migrations run?)")
+    if status >= 500:
+        return ("the API did not create the item (a server error: the tasks' logs say why; it may have stored the item "
+                "before failing, so the smoke report lists it by its marker)")
+    return "the API did not create the item"
+
+
 class TasksDisagree(AssertionError):
     """Answers about one item differ between tasks: the suite must write nothing more."""
 
@@ -196,9 +207,7 @@ class TodoClient(ApiClient):
             self.mine.remove(item)
         if response.status_code >= 500:
             item.missing_table = missing_table(response.text)
-        expect(response, 201, f"the API did not create the item (its answer says table {item.missing_table} does not "
-                              "exist: were the migrations run?)" if item.missing_table else "the API did not create "
-                                                                                             "the item")
+        expect(response, 201, _post_failure(response.status_code, item.missing_table))
         assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
         location = self.on_target(response.headers["Location"])
         assert _ITEM_PATH.match(urlsplit(location).path), (
