@@ -1,4 +1,4 @@
-"""The CI workflow and taskcat config keep the promises README makes about them."""
+"""The CI workflow and taskcat config keep the promises docs/smoke-suite.md makes about them."""
 import configparser
 import fnmatch
 import pathlib

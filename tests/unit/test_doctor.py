@@ -77,7 +77,7 @@ MIGRATION_TASK = 7
 
 
 def migration_exits_1(world):
-    """The scenario README.md's sample report comes from: the migration cannot reach the database."""
+    """The scenario docs/doctor.md's sample report comes from: the migration cannot reach the database."""
     arn = world.add_task(MIGRATION_TASK, aws.MIGRATE_DEFINITION, [("migrate", 1, None)],
                          started_by=aws.MIGRATE_STARTED_BY, stop_code="EssentialContainerExited",
                          stopped_reason="Essential container in task exited",
@@ -116,13 +116,13 @@ def test_a_rollback_that_failed_too_is_the_second_problem(world):
     assert "ContinueUpdateRollback" in text
 
 
-def test_the_readme_sample_is_this_scenarios_report(world):
+def test_the_documented_sample_is_this_scenarios_report(world):
     migration_exits_1(world)
     _, text = report(world)
-    readme = (ROOT / "README.md").read_text()
-    sample = readme.split("<!-- doctor sample: begin -->\n```text\n")[1].split("```\n<!-- doctor sample: end -->")[0]
+    page = (ROOT / "docs" / "doctor.md").read_text()
+    sample = page.split("<!-- doctor sample: begin -->\n```text\n")[1].split("```\n<!-- doctor sample: end -->")[0]
     *body, timing = sample.splitlines()
-    assert body == text.splitlines()[:-1], "regenerate README.md's sample: python -m tests.unit.test_doctor"
+    assert body == text.splitlines()[:-1], "regenerate docs/doctor.md's sample: python -m tests.unit.test_doctor"
     assert timing.startswith("read in ")
 
 
@@ -518,7 +518,7 @@ def test_a_task_without_reasons_or_containers_is_not_a_problem(world):
     assert report(world)[0] == doctor.OK
 
 
-if __name__ == "__main__":  # README.md's sample report; with "benchmark": 10 stopped tasks at 100 ms per call
+if __name__ == "__main__":  # docs/doctor.md's sample report; with "benchmark": 10 stopped tasks at 100 ms per call
     import sys
 
     sample_world = aws.World(latency=0.1 if sys.argv[1:] == ["benchmark"] else 0.0)

@@ -1,4 +1,4 @@
-"""README's rules table is generated from rules/, and the lint timing report runs.
+"""docs/lint-rules.md's rules table is generated from rules/, and the lint timing report runs.
 
 The report's numbers on stack.yml come from tools/benchmark.py; here it runs once on a small template.
 """
@@ -12,9 +12,9 @@ from tools import lint_timing, rules_table
 SMALL_TEMPLATE = ROOT / "tests" / "unit" / "rule_fixtures" / "E9003_bad.yml"
 
 
-def test_readme_rules_table_is_current():
-    readme = (ROOT / "README.md").read_text()
-    assert rules_table.with_table(readme, rules_table.table()) == readme, "run: python tools/rules_table.py"
+def test_the_rules_table_in_the_docs_is_current():
+    page = rules_table.PAGE.read_text()
+    assert rules_table.with_table(page, rules_table.table()) == page, "run: python tools/rules_table.py"
 
 
 def test_table_lists_every_rule_with_its_link_and_keeps_angle_brackets_visible():
@@ -27,9 +27,9 @@ def test_table_lists_every_rule_with_its_link_and_keeps_angle_brackets_visible()
 
 
 def test_check_mode_fails_on_a_stale_table(tmp_path, monkeypatch, capsys):
-    stale = tmp_path / "README.md"
+    stale = tmp_path / "lint-rules.md"
     stale.write_text(f"intro\n{rules_table.START}\n| old |\n{rules_table.END}\nrest\n")
-    monkeypatch.setattr(rules_table, "README", stale)
+    monkeypatch.setattr(rules_table, "PAGE", stale)
     assert rules_table.main(["--check"]) == 1
     assert "stale" in capsys.readouterr().err
     assert rules_table.main([]) == 0

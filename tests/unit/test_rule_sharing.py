@@ -1,4 +1,4 @@
-"""Other projects run the rules through pre-commit: the README's example works as documented.
+"""Other projects run the rules through pre-commit: the example in docs/lint-rules.md works as documented.
 
 pre-commit pip-installs the hook repository and runs the hook's `entry` (plus the user's `args`) with
 the staged files that match `files`. Offline, the install is stood in for by what it produces: the
@@ -24,9 +24,9 @@ def hooks():
     return {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
 
 
-def readme_example():
-    """The README's .pre-commit-config.yaml example: (hook settings it uses, its repository entry)."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+def documented_example():
+    """docs/lint-rules.md's .pre-commit-config.yaml example: (hook settings it uses, its repository entry)."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "lint-rules.md").read_text(), re.S)
     [config] = [yaml.safe_load(block) for block in blocks if "repos:" in block]
     [repo] = config["repos"]
     [hook] = repo["hooks"]
@@ -60,8 +60,8 @@ def run_hook(hook_id, user_args, files, monkeypatch, capsys):
     return exited.value.code, capsys.readouterr().out
 
 
-def test_readme_example_uses_the_published_hook_and_selects_templates_only():
-    hook, repo = readme_example()
+def test_documented_example_uses_the_published_hook_and_selects_templates_only():
+    hook, repo = documented_example()
     published = hooks()[hook["id"]]
     assert published["language"] == "python"
     assert {"repo", "rev"} <= set(repo)
@@ -71,15 +71,15 @@ def test_readme_example_uses_the_published_hook_and_selects_templates_only():
         assert bool(selected) is linted, path
 
 
-def test_readme_example_hook_reports_a_project_rule(installed, monkeypatch, capsys):
-    hook, _ = readme_example()
+def test_documented_example_hook_reports_a_project_rule(installed, monkeypatch, capsys):
+    hook, _ = documented_example()
     code, out = run_hook(hook["id"], hook.get("args", []), [FIXTURES / "E9013_bad.yml"], monkeypatch, capsys)
     assert code != 0
     assert re.search(r"^E9013 .*6 MiB", out, re.M), out
 
 
-def test_readme_example_hook_passes_a_clean_template(installed, monkeypatch, capsys):
-    hook, _ = readme_example()
+def test_documented_example_hook_passes_a_clean_template(installed, monkeypatch, capsys):
+    hook, _ = documented_example()
     code, out = run_hook(hook["id"], hook.get("args", []), [FIXTURES / "E9013_good.yml"], monkeypatch, capsys)
     assert (code, out) == (0, "")
 

@@ -259,7 +259,7 @@ def test_auto_scaling_group_waits_for_signals():
 
 def test_instances_get_a_public_address_in_any_public_subnet():
     # Without it an instance gets a public IP only where the subnet assigns one by default, and
-    # then cannot reach ECR or ECS (no NAT in the README's setup).
+    # then cannot reach ECR or ECS (no NAT in docs/deploying.md's setup).
     data = props("ApplicationLaunchTemplate")["LaunchTemplateData"]
     [interface] = data["NetworkInterfaces"]
     assert interface["DeviceIndex"] == 0 and interface["AssociatePublicIpAddress"] is True
@@ -407,7 +407,7 @@ def depends_on_of(body):
     ("ApplicationService", "ApplicationClusterCapacityProviders"),
     # The association goes before the provider ("associated with a cluster").
     ("ApplicationClusterCapacityProviders", "ApplicationCapacityProvider"),
-    # The provider before the group it manages (its draining hook can stay: README, Deleting the stack).
+    # The provider before the group it manages (its draining hook can stay: docs/deploying.md, Deleting the stack).
     ("ApplicationCapacityProvider", "ApplicationAutoscaling"),
     # The group's instances leave the cluster before it is deleted ("Container Instances are active").
     ("ApplicationAutoscaling", "ApplicationCluster"),
@@ -667,13 +667,17 @@ def test_task_runner_role_is_scoped_to_this_cluster_and_its_roles():
     assert references(statements["WriteOwnLogs"]["Resource"]) == {"EcsTaskRunnerLogGroup"}
 
 
-def test_template_size_fits_the_readme_deploy_command():
+def test_template_size_fits_the_documented_deploy_commands():
     # A template body goes inline up to 51,200 bytes, through S3 up to 1 MB ("AWS CloudFormation quotas");
     # `aws cloudformation deploy` refuses a larger file without --s3-bucket.
     size = len(STACK.read_bytes())
-    [deploy] = re.findall(r"aws cloudformation deploy .*(?:\\\n.*)*", _deploy_section())
-    if size > 51_200:
-        assert "--s3-bucket" in deploy, f"stack.yml is {size} bytes: the README's deploy needs --s3-bucket"
+    deploys = {page: re.findall(r"aws cloudformation deploy .*(?:\\\n.*)*", (STACK.parent / page).read_text())
+               for page in ("README.md", DEPLOYING)}
+    assert deploys[DEPLOYING], f"{DEPLOYING} shows no aws cloudformation deploy command"
+    for page, commands in deploys.items():
+        for deploy in commands:
+            if size > 51_200:
+                assert "--s3-bucket" in deploy, f"stack.yml is {size} bytes: the deploy in {page} needs --s3-bucket"
     assert size <= 1_048_576
 
 
@@ -682,17 +686,19 @@ def test_inline_zipfile_is_identical_to_the_handler_file():
     assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
 
 
-# --- README: what a deployer must know before the first deploy ------------------------------------
+# --- docs/deploying.md: what a deployer must know before the first deploy ---------------------------
 
-def _deploy_section():
-    text = (STACK.parent / "README.md").read_text()
-    return text.split("\n## Deploy it\n", 1)[1].split("\n## ", 1)[0]
+DEPLOYING = "docs/deploying.md"
 
 
-def test_readme_names_the_mysql_client_the_database_needs():
+def _deploying_page():
+    return (STACK.parent / DEPLOYING).read_text()
+
+
+def test_docs_name_the_mysql_client_the_database_needs():
     version = tuple(int(x) for x in str(props("ApplicationDatabase")["EngineVersion"]).split(".")[:2])
     if version >= (8, 4):  # caching_sha2_password only, announced in every handshake
-        section = _deploy_section()
+        section = " ".join(_deploying_page().split())
         assert "caching_sha2_password" in section
         assert re.search(r"Minimum client: \*\*mysql-connector-python \d+\.\d+\.\d+\*\*", section)
 
@@ -720,9 +726,9 @@ def test_readme_names_the_mysql_client_the_database_needs():
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedScaling"]["Status"]
      == "DISABLED", "fails at once instead of waiting in `PROVISIONING`"),
 ])
-def test_readme_deploy_section_says(applies, phrase):
+def test_deploying_page_says(applies, phrase):
     if applies():
-        assert phrase in " ".join(_deploy_section().split())
+        assert phrase in " ".join(_deploying_page().split())
 
 
 # --- outputs (dev.cfg is checked by tools/check_dev_cfg.py, tests/unit/test_dev_cfg.py) --------

@@ -1,6 +1,6 @@
 """A client for the todobackend API that changes only the items it created, and proves they are its own.
 
-The safe rule (README, "What the suite does to your data"):
+The safe rule (docs/smoke-suite.md, "What the suite does to your data"):
 
 1. Every item the suite creates carries a marker in its title: the run id and a random token. An answer is
    about the suite's item only if its body carries that marker. An id proves nothing: tasks on separate
