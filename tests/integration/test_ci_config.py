@@ -73,7 +73,9 @@ def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(ROOT / "tox.ini")
     assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "checkov", "unit", "integration"]
-    assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
+    assert tox["testenv:smoke"]["commands"].strip() == "pytest tests/integration {posargs}"
+    # Live, with the user's own AWS configuration (not the fake credentials), and unbuffered output for CI logs.
+    assert [line.strip() for line in tox["testenv:smoke"]["set_env"].strip().splitlines()] == ["PYTHONUNBUFFERED = 1"]
     # The stand-in only when asked for: `tox -e smoke` without a target is a usage error.
     assert tox["testenv:integration"]["commands"].strip() == (
         "pytest tests/integration --standin -n 2 --dist worksteal {posargs}")
