@@ -216,7 +216,7 @@ def test_the_smoke_suites_exit_code_decides(aws, project, monkeypatch):
     assert run(project, "--yes", "--smoke") == deploy.FAILED
     [command] = ran
     assert command[:3] == [sys.executable, "-m", "pytest"]
-    assert command[-4:] == ["--stack-name", cs.STACK, "--region", cs.REGION] and "not selftest" in command
+    assert command[3] == "tests/integration" and command[-4:] == ["--stack-name", cs.STACK, "--region", cs.REGION]
 
 
 def test_ctrl_c_stops_watching_without_cancelling_and_says_how_to_follow_or_cancel(aws, project, capsys, monkeypatch):
