@@ -12,6 +12,11 @@ No race exists, and nothing is said about the order, when the function's role ma
 groups (Lambda then cannot create it first), or when every invoker in the stack (custom resources,
 event sources, permissions, rules, subscriptions) waits for the group, directly or through a resource
 that references it. A function with no invoker in the stack may be called from outside at any time.
+A function with neither `FunctionName` nor `LoggingConfig.LogGroup` logs to `/aws/lambda/<generated name>`,
+a group no stack can name in advance: if its role, written to log (`logs:PutLogEvents` somewhere), may not
+`logs:CreateLogGroup`, nobody creates it and the function runs without logs (while a `/aws/lambda/...` group
+the stack made for it stays empty). A role whose rights cannot be read offline (a managed policy, intrinsics)
+is given the benefit of the doubt.
 https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
 """
 import fnmatch
@@ -39,10 +44,11 @@ INVOKERS = ("AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::
 
 class LambdaLogGroup(CloudFormationLintRule):
     id = "W9006"
-    shortdesc = "Lambda log group misnamed, created after the function, or not writable by its role"
+    shortdesc = "Lambda log group misnamed, created after the function, not writable by its role, or never created"
     description = (
         "A function's explicit log group must be /aws/lambda/<FunctionName>, exist before the function "
-        "and be writable by the function's role, or the function runs without logs."
+        "and be writable by the function's role; an unnamed function's generated group needs a role that "
+        "may create it. Otherwise the function runs without logs."
     )
     source_url = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"
     tags = ["resources", "lambda", "logs", "project"]
@@ -57,7 +63,11 @@ class LambdaLogGroup(CloudFormationLintRule):
             expected = "/aws/lambda/" + named if named else by_ref
             configured = lessons.targets(cfn, function, "Properties", "LoggingConfig", "LogGroup", types=(LOG_GROUP,))
             roles = lessons.targets(cfn, function, "Properties", "Role", types=(ROLE,))
-            for group in _log_groups_of(cfn, function, (expected, by_ref), configured):
+            groups = _log_groups_of(cfn, function, (expected, by_ref), configured)
+            if not groups and _logs_to_generated_group(props) and roles and not any(
+                    _may_create_log_group(cfn, role, function) or not _writes_logs(cfn, role) for role in roles):
+                matches.append(RuleMatch(["Resources", function, "Properties", "Role"], _silent(cfn, function, roles)))
+            for group in groups:
                 name = lessons.template_text(lessons.properties(cfn, group).get("LogGroupName"))
                 if group not in configured and name not in (expected, by_ref):
                     matches.append(RuleMatch(["Resources", group, "Properties", "LogGroupName"], (
@@ -72,6 +82,65 @@ class LambdaLogGroup(CloudFormationLintRule):
                         matches.append(RuleMatch(["Resources", function, "Properties", "Role"], (
                             f"Role {role} of {function} lacks {' and '.join(missing)} on {group}: no logs")))
         return matches
+
+
+def _logs_to_generated_group(props):
+    """No FunctionName and no LoggingConfig.LogGroup: the group is /aws/lambda/<generated name>."""
+    config = props.get("LoggingConfig")
+    return "FunctionName" not in props and (config is None or isinstance(config, dict) and not any(
+        key == "LogGroup" or str(key).startswith("Fn::") for key in config))
+
+
+def _silent(cfn, function, roles):
+    stack_groups = sorted({g for role in roles for owner, path, _ in _statements(cfn, role)
+                           for g in lessons.targets(cfn, owner, *path, "Resource", types=(LOG_GROUP,))})
+    empty = f" (and {' and '.join(stack_groups)} stays empty)" if stack_groups else ""
+    return (f"{function} has neither FunctionName nor LoggingConfig.LogGroup: Lambda logs to "
+            f"/aws/lambda/<generated name>, which the stack does not create and role {' or '.join(roles)} may not "
+            f"create (no logs:CreateLogGroup): it runs without logs{empty}. Set LoggingConfig.LogGroup to a group "
+            f"of the stack, or allow logs:CreateLogGroup")
+
+
+def _may_create_log_group(cfn, role, function):
+    """True unless the role's policies, all readable, grant logs:CreateLogGroup on no name the function's
+    generated group may take; unreadable rights (a managed policy we cannot see, intrinsics) count as may."""
+    props = lessons.properties(cfn, role)
+    managed = props.get("ManagedPolicyArns", [])
+    if managed or not isinstance(props.get("Policies", []), list):
+        return True
+    # CloudFormation names it <stack name>-<logical id>-<random suffix>; policies write the group's ARN
+    # bare, with ":*", or down to its streams: any of them may be the one IAM matches.
+    group = f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/stack-{function}-AbC123"
+    samples = (group, f"{group}:*", f"{group}:log-stream:s")
+    for policy in props.get("Policies", []):
+        document = policy.get("PolicyDocument") if isinstance(policy, dict) else None
+        if not isinstance(document, dict) or not isinstance(document.get("Statement", []), (list, dict)):
+            return True
+    for _, _, statement in _statements(cfn, role):
+        if any(_statement_may_allow(statement, "logs:CreateLogGroup", sample) for sample in samples):
+            return True
+    return False
+
+
+def _writes_logs(cfn, role):
+    """The role means its function to log: some statement allows logs:PutLogEvents."""
+    return any(statement.get("Effect") == "Allow" and any(
+        isinstance(a, str) and fnmatch.fnmatch("logs:putlogevents", a.lower())
+        for a in _as_list(statement.get("Action"))) for _, _, statement in _statements(cfn, role))
+
+
+def _statement_may_allow(statement, action, arn):
+    effect = statement.get("Effect")
+    if effect == "Deny":
+        return False
+    if effect != "Allow" or "NotAction" in statement or "NotResource" in statement:
+        return True
+    actions, resources = _as_list(statement.get("Action", [])), _as_list(statement.get("Resource", []))
+    if not all(isinstance(a, str) for a in actions) or not any(fnmatch.fnmatch(action.lower(), a.lower())
+                                                                 for a in actions):
+        return not all(isinstance(a, str) for a in actions)
+    texts = [lessons.template_text(r) for r in resources]
+    return None in texts or any(_arn_pattern(text).fullmatch(arn) for text in texts)
 
 
 def _log_groups_of(cfn, function, names, configured):

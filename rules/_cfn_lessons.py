@@ -187,25 +187,34 @@ def task_runners(cfn) -> dict[str, dict[str, str]]:
     return found
 
 
+def condition_scenarios(cfn, names) -> list[dict[str, bool]] | None:
+    """Every combination of the named conditions the template allows, from cfn-lint's own solver (as its
+    rules enumerate them): [{}] when there are none, None when one cannot be evaluated (not defined)."""
+    names = sorted(set(names))
+    if not names:
+        return [{}]
+    defined = cfn.template.get("Conditions")
+    if not isinstance(defined, dict) or any(name not in defined for name in names):
+        return None
+    return list(cfn.conditions.build_scenarios({name: {True, False} for name in names})) or None
+
+
+def conditions_on(cfn, path) -> dict[str, set[bool]]:
+    """The conditions under which a template path is in effect: its resource's Condition and the Fn::If
+    branches around it ({name: {True}} on the true branch)."""
+    return cfn.get_conditions_from_path(cfn.template, list(path))
+
+
+def holds(conditions: dict[str, set[bool]], scenario: dict[str, bool]) -> bool:
+    return all(scenario[name] in values for name, values in conditions.items() if name in scenario)
+
+
 def listeners_forwarding_to(cfn, target_group: str) -> list[str]:
     types = ("AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule")
     return [
         name for name in cfn.get_resources(list(types))
         if target_group in targets(cfn, name, "Properties")
     ]
-
-
-def forwards_always(cfn, forwarder: str, target_group: str) -> bool:
-    """True if a listener (rule) forwards to the group whatever the conditions: the resource has no
-    Condition and its reference to the group is outside every Fn::If (not only on the forward branch
-    of a redirect-or-forward default action)."""
-    body = cfn.template["Resources"].get(forwarder)
-    if not isinstance(body, dict) or "Condition" in body or cfn.graph is None:
-        return False
-    return any(
-        data.get("label") != "DependsOn" and "Fn::If" not in data["source_paths"]
-        for _, target, data in cfn.graph.graph.out_edges(forwarder, data=True) if target == target_group
-    )
 
 
 def load_balancers_of(cfn, target_group: str) -> list[str]:

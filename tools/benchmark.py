@@ -1,6 +1,6 @@
 """Print how long each tox env of the gate takes, and its slowest tests, so a regression shows.
 
-    python tools/benchmark.py [--envs lint,unit,integration] [--slowest 8] [--lint-timing-runs 3]
+    python tools/benchmark.py [--envs lint,checkov,unit,integration] [--slowest 8] [--lint-timing-runs 3]
 
 Runs `tox run -e ENV` for each env (pytest envs with --durations), one after the other, and prints
 each env's wall time, its CPU time (user + sys of tox and everything it ran: on a shared machine
@@ -18,7 +18,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTEST_ENVS = {"unit", "integration"}  # the lint env passes its arguments to cfn-lint
+PYTEST_ENVS = {"checkov", "unit", "integration"}  # the lint env passes its arguments to cfn-lint
 DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S.*)$")
 
 
@@ -73,7 +73,7 @@ def lint_timing(runs: int) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--envs", default="lint,unit,integration", help="comma-separated tox envs")
+    parser.add_argument("--envs", default="lint,checkov,unit,integration", help="comma-separated tox envs")
     parser.add_argument("--slowest", type=int, default=8, help="slowest tests shown per env (default 8)")
     parser.add_argument("--lint-timing-runs", type=int, default=3,
                         help="runs of tools/lint_timing.py after the envs (0: skip it; default 3)")

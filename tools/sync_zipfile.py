@@ -1,7 +1,7 @@
-"""Copy lambda/task_runner.py into stack.yml's EcsTaskRunner Code.ZipFile block.
+"""Copy each handler in lambda/ into its function's Code.ZipFile block in stack.yml.
 
-The handler is developed and tested as a real file; CloudFormation deploys it inline. Run this after
-editing the handler (tests/unit/test_stack_contract.py fails while the two differ):
+The handlers are developed and tested as real files; CloudFormation deploys them inline. Run this after
+editing a handler (tests/unit/test_stack_contract.py fails while the two differ):
 
     python tools/sync_zipfile.py
 """
@@ -11,15 +11,18 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 STACK = ROOT / "stack.yml"
-HANDLER = ROOT / "lambda" / "task_runner.py"
+# Logical id of the function -> the file its inline code comes from.
+HANDLERS = {"EcsTaskRunner": ROOT / "lambda" / "task_runner.py",
+            "EcsCapacityDrainer": ROOT / "lambda" / "capacity_drainer.py"}
 
 ZIPFILE_LINE = re.compile(r"^(?P<indent> *)ZipFile: \|\n", re.MULTILINE)
 
 
-def inline(template: str, code: str) -> str:
-    match = ZIPFILE_LINE.search(template)
+def inline(template: str, code: str, function: str = "EcsTaskRunner") -> str:
+    resource = re.search(rf"^  {function}:\n", template, re.MULTILINE)
+    match = ZIPFILE_LINE.search(template, resource.end()) if resource else None
     if match is None:
-        raise SystemExit(f"{STACK.name}: no 'ZipFile: |' block to fill")
+        raise SystemExit(f"{STACK.name}: no 'ZipFile: |' block to fill under {function}")
     block_indent = " " * (len(match["indent"]) + 2)
     rest = template[match.end():]
     # The block ends at the first non-blank line indented less than its own lines.
@@ -32,10 +35,13 @@ def inline(template: str, code: str) -> str:
 
 
 def main() -> int:
-    code = HANDLER.read_text()
-    if not code.endswith("\n") or code.endswith("\n\n"):
-        raise SystemExit(f"{HANDLER}: must end with exactly one newline to survive a YAML '|' block")
-    STACK.write_text(inline(STACK.read_text(), code))
+    template = STACK.read_text()
+    for function, handler in HANDLERS.items():
+        code = handler.read_text()
+        if not code.endswith("\n") or code.endswith("\n\n"):
+            raise SystemExit(f"{handler}: must end with exactly one newline to survive a YAML '|' block")
+        template = inline(template, code, function)
+    STACK.write_text(template)
     return 0
 
 

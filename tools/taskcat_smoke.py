@@ -64,7 +64,7 @@ def smoke_command(tox: str, stack_name: str, region: str, pytest_args: list[str]
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False,
-                                     epilog="Any other option goes to the smoke suite (tox -e smoke -- --help).")
+                                     epilog="Any other option goes to the smoke suite (tox -e smoke -- --smoke-help).")
     parser.add_argument("--project-root", type=pathlib.Path, default=ROOT)
     parser.add_argument("--regions", default="ALL", help="comma-separated subset of .taskcat.yml's regions")
     parser.add_argument("--run-id", default=None,

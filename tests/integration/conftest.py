@@ -4,65 +4,52 @@ Target: --stack-name NAME [--region R] (Outputs PublicURL, ClusterName, ServiceN
 or PUBLIC_URL, or --standin for the local stand-in on 127.0.0.1. A run whose tests need a target and names
 none stops with a usage error: a live smoke run must never pass against the stand-in by accident.
 """
-import contextlib
 import os
 import pathlib
 import time
 
 import boto3
 import pytest
-import requests
 
-from tests.integration.smoke import doctor_on_failure
+from tests.integration.smoke import doctor_on_failure, findings, leftovers, options
 from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.active import running_count
+from tests.integration.smoke.findings import CAUSE, SECURITY
 from tests.integration.smoke.progress import ProgressLine
 from tests.integration.smoke import security
 from tests.integration.smoke.readiness import IN_THE_REPORT, NotReady, timing_problems, wait_until_ready
 from tests.integration.smoke.target import NO_TARGET, Target, TargetError, choose
-from tests.integration.smoke.todos import ApiClient, Ledger, TodoClient, new_run_id
+from tests.integration.smoke.terminal import TerminalLines
+from tests.integration.smoke.todos import ApiClient, Ledger, TasksDisagree, TodoClient, new_run_id
 from tests.integration.standin import StandIn
 from tests.support import worker_summary
 
 TARGET = pytest.StashKey[Target | None]()
 LINES = pytest.StashKey[list]()      # lines for the terminal summary
-FINDINGS = pytest.StashKey[list]()   # security findings and data left behind: first in the smoke report
+FINDINGS = pytest.StashKey[list]()   # red lines first in the smoke report (smoke/findings.py): cause first
 STARTED = pytest.StashKey[float]()
 TARGET_TIME = pytest.StashKey[list]()  # durations of the tests that talk to the target (not selftests)
 FAILS_IF_NOT_READY = pytest.StashKey[str | None]()  # the one test that fails when the target is not ready
 DEBUG_PAGE_SEEN = pytest.StashKey[bool]()  # a debug page is reported once, by the first request that got one
+TERMINAL = pytest.StashKey[TerminalLines]()
 READINESS_TEST = "test_target_becomes_ready"
+# What a live run collects; every other test module here tests the suite itself (marked selftest) against
+# local stand-ins, and a live run does not even collect it.
+LIVE_SUITE = ("test_readiness.py", "test_api.py", "test_security.py", "test_service_changes.py")
+HERE = pathlib.Path(__file__).resolve().parent
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("smoke", "todobackend smoke suite (a target is required: --stack-name, --public-url, "
-                                     "PUBLIC_URL or --standin)")
-    group.addoption("--public-url", help="load balancer URL to test (or set PUBLIC_URL)")
-    group.addoption("--stack-name", help="CloudFormation stack to test; reads its Outputs and enables "
-                                         "the active tests (scale to zero, forced deployment)")
-    group.addoption("--region", help="region of --stack-name (default: the AWS configuration's)")
-    group.addoption("--standin", action="store_true",
-                    help="test the local stand-in on 127.0.0.1 instead of a deployment (tox -e integration)")
-    group.addoption("--passive-only", action="store_true",
-                    help="with --stack-name, skip the active tests (they take the service down briefly)")
-    group.addoption("--ready-timeout", type=float, default=300.0,
-                    help="seconds the whole readiness wait may take, until --consecutive 200s in a row "
-                         "(default 300)")
-    group.addoption("--progress-every", type=float, default=10.0,
-                    help="seconds between progress lines while waiting for readiness (default 10; the "
-                         "first comes with the first answer; 0: a line per poll)")
-    group.addoption("--poll-interval", type=float,
-                    help="seconds between polls (default 2; 0.25 against the stand-in, which has no "
-                         "health-check lag)")
-    group.addoption("--consecutive", type=int, default=3,
-                    help="200s in a row that make the target ready (default 3)")
-    group.addoption("--request-timeout", type=float, default=10.0,
-                    help="seconds one request may take (default 10)")
-    group.addoption("--static-path", default="/static/rest_framework/css/bootstrap.min.css",
-                    help="a file collectstatic publishes (default: Django REST framework's bootstrap CSS)")
-    group.addoption("--report-dir", default="reports", help="where plots are written (default reports/)")
-    group.addoption("--standin-delay", type=float, default=0.7,
-                    help="seconds until the stand-in's target registers (default 0.7)")
+    options.add_to(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """--smoke-help: the suite's options alone, before any target is looked up."""
+    if config.getoption("smoke_help"):
+        print(options.smoke_help(), end="")
+        return pytest.ExitCode.OK
+    return None
 
 
 def pytest_configure(config):
@@ -74,12 +61,16 @@ def pytest_configure(config):
     config.stash[TARGET_TIME] = []
     config.stash[FAILS_IF_NOT_READY] = None
     config.stash[DEBUG_PAGE_SEEN] = False
+    config.stash[TERMINAL] = TerminalLines(config)
+    config.pluginmanager.register(config.stash[TERMINAL], "smoke-terminal-lines")
     try:
         config.stash[TARGET] = choose(config.getoption("public_url"), os.environ.get("PUBLIC_URL"),
                                       config.getoption("stack_name"), config.getoption("region"),
                                       standin=config.getoption("standin"))
     except TargetError as error:
         raise pytest.UsageError(f"smoke target: {error}") from None
+    if config.stash[TARGET] is None and not config.getoption("standin") and _names_the_live_suite(config.args):
+        raise pytest.UsageError(f"smoke target: {NO_TARGET}")  # one line, before pytest collects anything
     get = config.getoption
     problems = timing_problems(deadline=get("ready_timeout"), interval=get("poll_interval"),
                                consecutive=get("consecutive"), timeout=get("request_timeout"),
@@ -89,18 +80,42 @@ def pytest_configure(config):
     doctor_on_failure.register(config)
 
 
+def _names_the_live_suite(args) -> bool:
+    """Whether the paths on the command line hold a module of the live suite (tests/integration, or one of them)."""
+    live = [HERE / name for name in LIVE_SUITE]
+    paths = [pathlib.Path(arg.split("::")[0]).resolve() for arg in args]
+    return any(module == path or path in module.parents for module in live for path in paths)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A live run (a target named) collects the live suite only, not the suite's own tests."""
+    live_run = config.stash.get(TARGET, None) is not None
+    if live_run and collection_path.parent == HERE and collection_path.name.startswith("test_"):
+        return collection_path.name not in LIVE_SUITE
+    return None
+
+
 @pytest.hookimpl(trylast=True)  # after -k and -m deselected what they will
 def pytest_collection_modifyitems(config, items):
-    """No target named but tests that need one: a usage error. Note which test fails if the target is not ready.
-
-    pytest.exit rather than UsageError: its message is the run's last line on stdout, where a UsageError's
-    goes to stderr, which CI logs and tox show before the buffered summary.
-    """
+    """Note which test fails if the target is not ready. Tests that need a target but none named (paths the
+    configure-time check did not recognise, e.g. --pyargs): a usage error, so a live run never passes against
+    the stand-in by accident."""
     needs_target = [item for item in items if "target" in getattr(item, "fixturenames", ())]
     if needs_target and config.stash[TARGET] is None and not config.getoption("standin"):
-        pytest.exit(f"usage error: {NO_TARGET}", returncode=pytest.ExitCode.USAGE_ERROR)
+        raise pytest.UsageError(f"smoke target: {NO_TARGET}")
     config.stash[FAILS_IF_NOT_READY] = next((item.nodeid for item in needs_target if item.name == READINESS_TEST),
                                             None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Tasks that disagree fail the test with the evidence in one line (it heads the smoke report too), not a
+    traceback through the client's internals."""
+    try:
+        return (yield)
+    except TasksDisagree as error:
+        evidence = str(error)
+    pytest.fail(evidence, pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -125,11 +140,12 @@ def pytest_testnodedown(node, error):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    findings, lines = config.stash.get(FINDINGS, []), config.stash.get(LINES, [])
-    if not findings and not lines:
+    found, lines = config.stash.get(FINDINGS, []), config.stash.get(LINES, [])
+    if not found and not lines:
         return
+    failed = [(report.nodeid, _first_line(report)) for report in terminalreporter.stats.get("failed", [])]
     terminalreporter.section("smoke report")
-    for line in findings:
+    for line in findings.in_order(found, failed):
         terminalreporter.write_line(line, red=True, bold=True)
     for line in lines:
         terminalreporter.write_line(line)
@@ -142,45 +158,35 @@ def report_line(config, line: str) -> None:
     config.stash[LINES].append(line)
 
 
-def add_finding(config, line: str) -> None:
-    """A line at the top of the smoke report, in red: not ready, a security finding, data left behind."""
-    config.stash[FINDINGS].append(line)
+def _first_line(report) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.strip().splitlines()[0] if text.strip() else "failed"
+
+
+def add_finding(config, kind: str, headline: str, *details: str) -> None:
+    """Red lines at the top of the smoke report, by kind (smoke/findings.py): CAUSE, SECURITY or DATA."""
+    config.stash[FINDINGS].append(findings.finding(kind, headline, *details))
 
 
 def reporting_debug_pages(config, http):
     """`http`, reporting the first framework debug page any of its answers is (a 404, a 500, a DisallowedHost
-    400...) at the top of the smoke report: wherever a stranger can get one, it leaks settings."""
+    400..., in any content type) at the top of the smoke report: wherever a stranger can get one, it leaks
+    settings. Successful answers (the API's data, static files) are not inspected."""
     def check(response, *args, **kwargs):
-        if config.stash[DEBUG_PAGE_SEEN] or "html" not in response.headers.get("Content-Type", ""):
+        if config.stash[DEBUG_PAGE_SEEN] or not security.inspected(response):
             return
         signs = security.debug_page_signs(response.text)
         if signs:
             config.stash[DEBUG_PAGE_SEEN] = True
-            add_finding(config, security.finding(response.request, response.status_code, signs))
+            add_finding(config, SECURITY, security.finding(response.request, response.status_code, signs))
     http.hooks["response"].append(check)
     return http
 
 
-def terminal_line(config):
-    """write(line): a line in the terminal now, between test results, also while output is captured."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-
-    def write(line: str) -> None:
-        if reporter is None:  # e.g. -p no:terminal
-            return
-        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            results_of = reporter.currentfspath  # without -v: the file whose result letters the line interrupts
-            reporter.write_line(line)
-            if isinstance(results_of, pathlib.Path):  # its letters go on after the file name again
-                reporter.write(os.path.relpath(results_of, reporter.startpath) + " ")
-                reporter.currentfspath = results_of
-    return write
-
-
 def progress_line(config, what: str) -> ProgressLine:
-    """Progress lines for a wait, in the terminal, every --progress-every seconds."""
-    return ProgressLine(terminal_line(config), what, every=config.getoption("progress_every"))
+    """Progress lines for a wait, in the terminal as they happen, due every --progress-every seconds."""
+    return ProgressLine(config.stash[TERMINAL].write, what, every=config.getoption("progress_every"))
 
 
 @pytest.fixture(scope="session")
@@ -217,9 +223,8 @@ def readiness(pytestconfig, target, standin, settings):
         result = wait_until_ready(http, url, consecutive=pytestconfig.getoption("consecutive"),
                                   progress=progress, **settings)
     except NotReady as error:  # the one place the diagnosis is shown: first in the smoke report
-        # First even when a debug page was reported during the wait: the skips point at "the top".
-        pytestconfig.stash[FINDINGS][:0] = [f"NOT READY: {error.diagnosis}",
-                                            f"  status timeline: {error.timeline.summary()}"]
+        add_finding(pytestconfig, CAUSE, f"NOT READY: {error.diagnosis}",
+                    f"  status timeline: {error.timeline.summary()}")
         return None, error
     report_line(pytestconfig, f"readiness timeline: {result.timeline.summary()}")
     if standin is not None:
@@ -253,9 +258,9 @@ def report(request):
 
 
 @pytest.fixture
-def report_finding(request):
-    """report_finding(line): a line at the top of the smoke report, in red (a security finding)."""
-    return lambda line: add_finding(request.config, line)
+def report_cause(request):
+    """report_cause(headline, *details): why the run failed, at the top of the smoke report, in red."""
+    return lambda headline, *details: add_finding(request.config, CAUSE, headline, *details)
 
 
 @pytest.fixture
@@ -279,52 +284,14 @@ def record_timeline(request):
 
 @pytest.fixture(scope="session")
 def ledger(pytestconfig, target):
-    """The items this run creates, and whether tasks disagreed; the smoke report lists what is left, and
-    what GET /todos still lists with the run's marker (a POST that landed twice)."""
+    """The items this run creates, and whether tasks disagreed; at the end the smoke report heads with the
+    evidence of split databases, and lists what is left and what GET /todos still lists with the run's marker
+    (a POST that landed twice)."""
     books = Ledger(new_run_id())
     yield books
-    if not books.items:
-        return
-    left = books.left_behind()
-    stray = swept(pytestconfig, target, books, left)
-    left = [item for item in left if item.url is not None or item.marker not in {marker for _, marker in stray}]
-    if left:
-        report_left_behind(pytestconfig, books, left)
-    if stray:
-        add_finding(pytestconfig, f"DATA LEFT BEHIND: {len(stray)} item(s) carrying this run's marker are still "
-                                  "listed by GET /todos (a POST that landed twice, or one whose answer went wrong). "
-                                  "Delete them by the marker in their title.")
-        for url, marker in stray:
-            add_finding(pytestconfig, f"  {url}  marker {marker}")
-    if not left and not stray:
-        report_line(pytestconfig, f"data: the {len(books.items)} item(s) this run created are deleted, each "
-                                  f"confirmed by its marker [smoke {books.run_id} ...]")
-
-
-def swept(config, target, books, left) -> list[tuple[str, str]]:
-    """(url, marker) of the items GET /todos lists with this run's marker that `left` does not list already."""
     api = ApiClient(smoke_http.session(target.base_url, retry_reads=True), target.base_url)
-    try:
-        found = api.listed_with(f"[smoke {books.run_id} ")
-    except (AssertionError, requests.RequestException) as error:
-        report_line(config, f"data: could not search GET /todos for items left behind: {str(error).splitlines()[0]}")
-        return []
-    listed = {(item.url, item.marker) for item in left}
-    return [entry for entry in found if entry not in listed]
-
-
-def report_left_behind(config, books, left) -> None:
-    why = []
-    if any(item.url is None for item in left):
-        why.append("their POST did not answer 201 with the marker and a Location on the target")
-    if any(item.url is not None for item in left):
-        why.append(f"tasks disagree ({books.noticed_in})" if books.disagreement else
-                   "the clean-up could not delete them (the test's error says why)")
-    add_finding(config, f"DATA LEFT BEHIND: {len(left)} item(s) this run created, not deleted because "
-                        f"{'; or '.join(why)}. Delete them by the marker in their title, in each database: "
-                        "through the load balancer the URL can reach another task's item with the same id.")
-    for item in left:
-        add_finding(config, f"  {item.url or 'URL unknown (delete it by its marker)'}  marker {item.marker}")
+    leftovers.account(books, api, add=lambda *finding: add_finding(pytestconfig, *finding),
+                      note=lambda line: report_line(pytestconfig, line))
 
 
 @pytest.fixture
@@ -344,7 +311,14 @@ def todos(request, ready_target, ledger):
     http = reporting_debug_pages(request.config, smoke_http.session(ready_target.base_url, retry_reads=True))
     client = TodoClient(http, ready_target.base_url, ledger, where=request.node.nodeid)
     yield client
-    left = client.clean_up()  # the items with a URL: one whose POST went wrong has failed the test already
+    try:
+        left = client.clean_up()  # the items with a URL: one whose POST went wrong has failed the test already
+    except TasksDisagree as error:  # the evidence in one line, outside the `except`: no traceback chain
+        left, evidence = [], str(error)
+    else:
+        evidence = None
+    if evidence:
+        pytest.fail(evidence, pytrace=False)
     if left and ledger.disagreement is None:
         pytest.fail("could not delete the items the test created (the smoke report lists them): "
                     + ", ".join(f"{item.url} {item.marker} ({item.trouble})" for item in left), pytrace=False)

@@ -68,13 +68,16 @@ def test_an_item_whose_post_went_wrong_is_listed_by_its_marker_and_never_deleted
     user, *landed = standin.databases[0].all()
     assert user == (1, "a user's item", 0, 1) and len(landed) == 1  # the suite's item: untouched, not deleted
     marker = re.search(r"\[smoke [^]]+\]", landed[0][1]).group()
-    report = smoke_report(result)  # the sweep of GET /todos at the end found it by its marker
-    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) carrying this run's marker are still listed by "
-                                "GET /todos"), report[0]
-    assert report[1] == f"  {standin.url}/todos/{landed[0][0]}  marker {marker}"
+    report = smoke_report(result)  # the cause, then what the sweep of GET /todos at the end found by its marker
+    assert report[0].startswith("FAILED: tests/integration/test_api.py::test_item_lifecycle: ") and failure in report[0]
+    assert report[1].startswith("DATA LEFT BEHIND: 1 item(s) carrying this run's marker are still listed by "
+                                "GET /todos"), report[1]
+    assert report[2] == f"  {standin.url}/todos/{landed[0][0]}  marker {marker}"
 
 
-def test_when_the_sweep_cannot_look_an_item_whose_post_failed_is_listed_as_url_unknown(pytester):
+def test_when_the_sweep_cannot_look_an_item_whose_post_failed_may_be_left_behind(pytester):
+    """A bare 500 on POST and GET /todos (a serializer that fails after the insert, or a missing table behind
+    DEBUG = False): nothing tells whether the item was stored, so it is listed, after the failure, as unsure."""
     def failing(method, path, status, body, headers):
         return (500, b"<h1>Server Error (500)</h1>", {}) if path == "/todos" else (status, body, headers)
 
@@ -83,9 +86,12 @@ def test_when_the_sweep_cannot_look_an_item_whose_post_failed_is_listed_as_url_u
     result.assert_outcomes(failed=1)
     marker = re.search(r"\[smoke [^]]+\]", standin.databases[0].all()[0][1]).group()
     report = smoke_report(result)
-    assert report[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because their POST "
-                                "did not answer 201 with the marker and a Location on the target"), report[0]
-    assert report[1] == f"  URL unknown (delete it by its marker)  marker {marker}"
+    assert report[0].startswith("FAILED: tests/integration/test_api.py::test_item_lifecycle: AssertionError: "
+                                "POST /todos answered 500, expected 201")
+    assert report[1].startswith("DATA MAY BE LEFT BEHIND: 1 item(s) whose POST did not answer 201 with the marker "
+                                "and a Location on the target may have been stored (GET /todos could not be searched "
+                                "for them)"), report[1]
+    assert report[2] == f"  URL unknown (delete it by its marker)  marker {marker}"
     assert ("data: could not search GET /todos for items left behind: GET /todos answered 500, expected 200: "
             "the items left behind could not be searched for") in report
 
@@ -132,8 +138,9 @@ def test_an_item_still_read_after_its_delete_is_listed_and_both_causes_are_named
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "still finds the item marked" in out and "or reads come from a copy that lags" in out
-    assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
-                                              "tasks disagree")
+    report = smoke_report(result)
+    assert report[0].startswith("SPLIT DATABASES: GET /todos/1 after a DELETE that answered 204 still finds the item")
+    assert report[2].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because tasks disagree")
 
 
 def test_items_with_string_ids_are_deleted_like_numbered_ones(pytester):
@@ -145,47 +152,49 @@ def test_items_with_string_ids_are_deleted_like_numbered_ones(pytester):
     assert standin.databases[0].all() == [(1, "a user's item", 0, 1)]
 
 
-# Written for these tests: the parts of Django's technical error page (DEBUG = True) that give it away.
-DEBUG_ERROR_PAGE = ("<!DOCTYPE html><html><head><title>{error} at {path}</title></head><body>"
-                    "<div id='summary'><h1>{error} at {path}</h1><table><tr><th>Request Method:</th><td>GET</td></tr>"
-                    "</table></div><div id='traceback'><textarea>Traceback (most recent call last):\n  File ...\n"
-                    "</textarea></div><div id='explanation'><p>You're seeing this error because you have "
-                    "<code>DEBUG = True</code> in your Django settings file.</p></div></body></html>")
-
-
-def debug_error_pages(error, status, instead_of=None):
-    """A rewrite: Django's technical page for `error`, with `status`, instead of the answers with status
-    `instead_of` (every answer when None)."""
-    def rewrite(method, path, answered, body, headers):
-        if instead_of not in (None, answered):
-            return answered, body, headers
-        return status, DEBUG_ERROR_PAGE.format(error=error, path=path).encode(), {"Content-Type": "text/html"}
-    return rewrite
-
-
 def security_lines(result):
     return [line for line in smoke_report(result) if line.startswith("SECURITY: ")]
 
 
-def test_a_debug_page_on_a_server_error_heads_the_smoke_report(pytester):
-    """DEBUG = True and no migrations: GET /todos answers Django's technical 500 page (settings, stack frames)."""
-    standin = StandIn(register_delay=0, migrated=False, rewrite=debug_error_pages("OperationalError", 500, 500))
-    result = against(pytester, standin, "-k", "migrations")
-    result.assert_outcomes(failed=1)
-    assert security_lines(result) == [smoke_report(result)[0]]
-    assert security_lines(result)[0].startswith("SECURITY: GET /todos answered 500 with a framework debug page "
-                                                "(Django's DEBUG = True page: \"DEBUG = True\"")
+@pytest.mark.parametrize("debug", [True, False])
+def test_migrations_not_run_head_the_report_and_posts_that_stored_nothing_are_not_left_behind(pytester, debug):
+    """The todo table is missing. With DEBUG = True, Django's plain-text 500 page names it in every answer, so the
+    POSTs that failed on it provably stored nothing; with DEBUG = False a bare 500 cannot tell, and the items are
+    listed as unsure. Either way the report's first line is the cause, and the debug page is a finding."""
+    standin = StandIn(register_delay=0, migrated=False, debug=debug)
+    result = against(pytester, standin)
+    result.assert_outcomes(passed=2, failed=3)  # root and static pass; /todos, the shared reads, the lifecycle fail
+    report = smoke_report(result)
+    assert report[0] == ("MIGRATIONS: GET /todos answered 500: table todo_todoitem does not exist" if debug else
+                         "MIGRATIONS: GET /todos answered 500: the todo table is probably missing: were the "
+                         "migrations run against the database the tasks use? (this stack runs them in its "
+                         "MigrateTask custom resource: its CloudFormation event and the migrate task's logs say how "
+                         "it went; elsewhere run `manage.py migrate` against that database)")
+    if debug:
+        assert security_lines(result) == [report[2]]
+        assert security_lines(result)[0].startswith("SECURITY: GET /todos answered 500 with Django's DEBUG = True "
+                                                    "page ('DEBUG = True', 'Django Version:')")
+        assert not any(line.startswith("DATA") for line in report)
+        assert "data: 2 POST(s) stored nothing: each answered a server error naming the missing table " \
+               "todo_todoitem, the table GET /todos fails on" in report
+        assert "the API did not create the item (its answer says table todo_todoitem does not exist: were the " \
+               "migrations run?)" in result.stdout.str()
+    else:
+        assert security_lines(result) == []
+        assert report[1].startswith("DATA MAY BE LEFT BEHIND: 2 item(s) whose POST did not answer 201")
 
 
-def test_a_disallowed_host_is_diagnosed_and_its_debug_page_reported(pytester):
-    """The load balancer's host name is not in ALLOWED_HOSTS and DEBUG = True: every answer is a 400 debug page."""
-    standin = StandIn(register_delay=0, rewrite=debug_error_pages("DisallowedHost", 400))
+def test_a_disallowed_host_is_diagnosed_and_its_plain_text_debug_page_reported(pytester):
+    """The load balancer's host name is not in ALLOWED_HOSTS and DEBUG = True: every answer is Django's technical
+    400 page, as text/plain to the suite's JSON client."""
+    standin = StandIn(register_delay=0, debug=True, allowed_hosts=["todobackend.example"])
     result = against(pytester, standin, files=("test_readiness.py", "test_security.py"))
     result.assert_outcomes(failed=1, skipped=1)
     report = smoke_report(result)
     assert report[0].startswith("NOT READY: the application answered 400 to GET /: ") and "ALLOWED_HOSTS" in report[0]
-    assert len(security_lines(result)) == 1
-    assert security_lines(result)[0].startswith("SECURITY: GET / answered 400 with a framework debug page")
+    assert report[1].startswith("  status timeline: 400 x1")
+    assert security_lines(result) == [report[2]]
+    assert report[2].startswith("SECURITY: GET / answered 400 with Django's DEBUG = True page")
 
 
 def test_an_item_created_twice_by_a_retried_post_is_found_by_its_marker_and_listed(pytester):
@@ -227,7 +236,10 @@ def test_a_target_that_goes_away_mid_run_leaves_items_listed_with_the_reason(pyt
     result.stdout.fnmatch_lines(["*could not delete the items the test created (the smoke report lists them): "
                                  "http://127.0.0.1:*/todos/1 [[]smoke *[]] (DELETE /todos/1 answered 503, "
                                  "expected 204*"])
-    assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted")
+    report = smoke_report(result)
+    assert report[0].startswith("FAILED: tests/integration/test_api.py::test_item_lifecycle: AssertionError: DELETE "
+                                "/todos/1 answered 503")
+    assert report[1].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted")
 
 
 def test_an_item_the_clean_up_could_not_read_is_not_said_to_have_failed_its_delete(pytester):
@@ -240,7 +252,7 @@ def test_an_item_the_clean_up_could_not_read_is_not_said_to_have_failed_its_dele
     result.assert_outcomes(failed=1, errors=1)
     result.stdout.fnmatch_lines(["*could not delete the items the test created*(GET /todos/1 answered 500, expected "
                                  "200*"])
-    assert smoke_report(result)[0].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
+    assert smoke_report(result)[1].startswith("DATA LEFT BEHIND: 1 item(s) this run created, not deleted because "
                                               "the clean-up could not delete them (the test's error says why)")
 
 
@@ -261,4 +273,4 @@ def test_a_redirect_is_never_followed_so_no_write_goes_elsewhere(pytester):
     result.assert_outcomes(failed=1, errors=1)
     assert followed == []
     assert "DELETE /todos/1 answered 307, expected 204" in result.stdout.str()
-    assert smoke_report(result)[1].startswith(f"  {standin.url}/todos/1  marker [smoke ")
+    assert smoke_report(result)[2].startswith(f"  {standin.url}/todos/1  marker [smoke ")

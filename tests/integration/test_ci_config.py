@@ -1,7 +1,10 @@
 """The CI workflow and taskcat config keep the promises docs/smoke-suite.md makes about them."""
 import configparser
 import fnmatch
+import json
 import pathlib
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -69,11 +72,26 @@ def test_the_live_job_documents_what_the_account_needs():
 def test_tox_runs_the_suite_by_default_and_keeps_the_live_envs_out():
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(ROOT / "tox.ini")
-    assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "unit", "integration"]
-    assert tox["testenv:smoke"]["commands"].strip() == 'pytest tests/integration -m "not selftest" {posargs}'
+    assert [env.strip() for env in tox["tox"]["env_list"].split(",")] == ["lint", "checkov", "unit", "integration"]
+    assert tox["testenv:smoke"]["commands"].strip() == "pytest tests/integration {posargs}"
+    # Live, with the user's own AWS configuration (not the fake credentials), and unbuffered output for CI logs.
+    assert [line.strip() for line in tox["testenv:smoke"]["set_env"].strip().splitlines()] == ["PYTHONUNBUFFERED = 1"]
     # The stand-in only when asked for: `tox -e smoke` without a target is a usage error.
     assert tox["testenv:integration"]["commands"].strip() == (
         "pytest tests/integration --standin -n 2 --dist worksteal {posargs}")
+
+
+def test_checkovs_sarif_reaches_code_scanning_also_after_a_red_gate():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    command = tox["testenv:checkov"]["commands"]
+    written = command.split("--output-file-path console,")[1].split()[0]
+    assert "--output sarif" in command and "--skip-download" in command
+    [upload] = [step for step in steps("offline") if step.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert upload["with"] == {"sarif_file": written, "category": "checkov"}
+    assert upload["if"].startswith("always() && ") and "head.repo.full_name == github.repository" in upload["if"]
+    assert WORKFLOW["jobs"]["offline"]["permissions"] == {"contents": "read", "security-events": "write"}
+    assert steps("offline").index(upload) > steps("offline").index({"run": "tox run"})
 
 
 def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
@@ -85,9 +103,82 @@ def test_the_doctor_env_reads_with_the_users_own_aws_configuration():
     assert env["commands"].strip() == "python tools/doctor.py {posargs}"
 
 
+def test_the_deploy_env_uses_the_users_own_aws_configuration():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:deploy"]
+    assert env["set_env"].strip() == ""
+    assert env["pass_env"].split() == ["AWS_*"]
+    assert env["commands"].strip() == "python tools/deploy.py {posargs}"
+    # --smoke runs the suite in the same environment: it needs the suite's requirements too.
+    assert set((ROOT / "requirements/deploy.txt").read_text().split()) >= {"-r", "lint.txt", "integration.txt"}
+
+
 def test_taskcat_config_holds_no_account_specific_parameters():
     config = yaml.safe_load((ROOT / ".taskcat.yml").read_text())
     parameters = config["tests"]["default"].get("parameters", {}) | config["project"].get("parameters", {})
     assert not {"VpcId", "ApplicationSubnets"} & set(parameters)
     assert (ROOT / config["project"]["template"]).is_file()
     assert ".taskcat_overrides.yml" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_pull_requests_get_the_offline_plan_against_their_base_branch():
+    plan = WORKFLOW["jobs"]["plan"]
+    assert plan["if"] == "github.event_name == 'pull_request'"
+    checkout = next(step for step in plan["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # origin/<base> must exist to be compared with
+    [step] = [step for step in plan["steps"] if "tox -e plan" in step.get("run", "")]
+    assert step["env"]["BASE_REF"] == "${{ github.base_ref }}"  # through the environment, never pasted into the script
+    # Labelling a pull request re-runs the workflow, so a maintainer's allow-replacement label takes effect.
+    assert {"labeled", "unlabeled"} <= set(WORKFLOW[True]["pull_request"]["types"])
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    env = tox["testenv:plan"]
+    assert env["commands"].strip() == "python tools/deploy.py --plan-offline {posargs}"
+    assert "set_env" not in env and "pass_env" not in env  # the fake credentials: the plan never reaches AWS
+
+
+@pytest.mark.parametrize("labels, allowed", [
+    ([], []),
+    (["bug", "allow-replacement:ApplicationDatabase", "allow-replacement:", "allow-replacement:DatabaseSecret"],
+     ["--allow-replacement", "ApplicationDatabase", "DatabaseSecret"]),
+    (["two words", "allow-replacement:*"], ["--allow-replacement", "*"]),
+])
+def test_the_plan_step_allows_exactly_the_labelled_replacements(tmp_path, labels, allowed):
+    """The step's own script, run with a stand-in tox that records its arguments."""
+    [step] = [step for step in WORKFLOW["jobs"]["plan"]["steps"] if "tox -e plan" in step.get("run", "")]
+    (tmp_path / "tox").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    (tmp_path / "tox").chmod(0o755)
+    (tmp_path / "python").symlink_to(sys.executable)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "RECORD": str(tmp_path / "args"), "BASE_REF": "main",
+           "LABELS": json.dumps(labels)}
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True)
+    assert (tmp_path / "args").read_text().splitlines() == ["-e", "plan", "--", "--base", "origin/main", *allowed]
+
+
+def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_probe():
+    live = steps("live")
+    names = [step.get("name", "") for step in live]
+    assert live[0]["with"]["fetch-depth"] == 0  # tags and the first parent
+    [previous] = [step for step in live if step.get("id") == "previous"]
+    assert "git describe --tags --abbrev=0 HEAD^ 2>/dev/null || git rev-parse HEAD^" in previous["run"]
+    [deployed] = [step for step in live if step.get("id") == "previous-deployed"]
+    assert deployed["run"].startswith("tox -e deploy -- ")
+    assert '--template "$RUNNER_TEMP/previous/stack.yml"' in deployed["run"]
+    [upgrade] = [step for step in live if step.get("id") == "upgrade"]
+    probe, update = upgrade["run"].split(" -- python tools/deploy.py ")
+    assert probe.startswith("tox exec -e deploy -- python -m tools.deployment.zero_downtime --stack-name")
+    assert "--update" in update.split() and "--yes" in update.split()
+    assert "--allow-replacement" not in update  # the guard stays on
+    for step in (deployed, upgrade):  # tagged from creation on, so the clean-up finds the stack
+        assert f'--tag "{taskcat_smoke.RUN_TAG}=$SMOKE_RUN_ID"' in step["run"]
+    [smoke] = [step for step in live if step.get("name") == "Run the smoke suite against the updated stack"]
+    assert smoke["run"].startswith('tox -e smoke -- --stack-name "$UPGRADE_STACK"')
+    # Each step needs the one before it, none runs after a cancel, and a failed fresh deploy does not skip them.
+    assert previous["if"] == "${{ !cancelled() }}"
+    assert deployed["if"] == "${{ !cancelled() && steps.previous.outcome == 'success' }}"
+    assert upgrade["if"] == "${{ !cancelled() && steps.previous-deployed.outcome == 'success' }}"
+    assert smoke["if"] == "${{ !cancelled() && steps.upgrade.outcome == 'success' }}"
+    cleanup = next(i for i, step in enumerate(live) if "delete-stack" in step.get("run", ""))
+    assert names.index(previous["name"]) < names.index(deployed["name"]) < names.index(upgrade["name"]) \
+        < names.index(smoke["name"]) < cleanup

@@ -3,13 +3,13 @@
 A debug page fails the run by default: it shows the URL patterns, and on an error the settings, stack frames
 with their local variables and the request's headers, to anyone on the internet. A smoke suite is a deploy
 gate, so green must not mean "serving a debug page". To accept it on purpose (a throw-away dev stack),
-deselect the test: `-k "not debug_page"`.
+deselect the test: `-k "not debug_page"` (security.ACCEPT).
 """
 import secrets
 
 import pytest
 
-from tests.integration.smoke.security import debug_page_signs
+from tests.integration.smoke.security import ACCEPT, debug_page_signs
 
 
 def test_an_unknown_path_shows_no_debug_page(api, report):
@@ -21,5 +21,5 @@ def test_an_unknown_path_shows_no_debug_page(api, report):
     if not signs:
         report(f"security: GET {path} answered {response.status_code} without a framework debug page")
         return
-    pytest.fail(f"GET {path} answered a framework debug page ({signs[0]}): turn DEBUG off in the deployed settings "
-                "(the smoke report has the details)", pytrace=False)
+    pytest.fail(f"GET {path} answered {signs[0].split(' (')[0]}: set DEBUG = False in the deployed settings "
+                f"(SECURITY in the smoke report; {ACCEPT})", pytrace=False)

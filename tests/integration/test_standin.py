@@ -125,3 +125,38 @@ def test_a_router_sends_each_request_to_the_task_it_picks():
         assert LOCAL.get(location, timeout=5).status_code == 404  # task 0 has no item
     assert [row[1] for row in standin.databases[1].all()] == ["x"] and standin.databases[0].all() == []
     assert picked == [("POST", "/todos", 1), ("GET", "/todos/1", 2)]
+
+
+@pytest.mark.parametrize("accept, content_type, first_line", [
+    ("application/json", "text/plain; charset=utf-8", "OperationalError at /todos"),  # the suite's client
+    ("text/html,application/xhtml+xml", "text/html; charset=utf-8", "<!DOCTYPE html>"),  # a browser
+    (None, "text/html; charset=utf-8", "<!DOCTYPE html>"),  # no Accept header: Django reads it as */*
+])
+def test_debug_mode_answers_a_server_error_with_djangos_technical_page_in_the_type_django_picks(accept, content_type,
+                                                                                               first_line):
+    with StandIn(register_delay=0, migrated=False, debug=True) as standin:
+        http = smoke_http.session(standin.url)
+        if accept is None:
+            del http.headers["Accept"]
+        response = http.get(standin.url + "/todos", timeout=5, headers={"Accept": accept} if accept else {})
+    assert (response.status_code, response.headers["Content-Type"]) == (500, content_type)
+    assert response.text.startswith(first_line) and "no such table: todo_todoitem" in response.text
+
+
+@pytest.mark.parametrize("debug, status, body", [
+    (False, 400, "<h1>Bad Request (400)</h1>"),
+    (True, 400, "DisallowedHost at /\nInvalid HTTP_HOST header: '127.0.0.1:"),
+])
+def test_a_host_not_in_allowed_hosts_gets_djangos_400(debug, status, body):
+    with StandIn(register_delay=0, allowed_hosts=["todobackend.example"], debug=debug) as standin:
+        refused = LOCAL.get(standin.url + "/", timeout=5)
+        allowed = LOCAL.get(standin.url + "/", timeout=5, headers={"Host": "todobackend.example"})
+        static = LOCAL.get(standin.url + "/static/rest_framework/css/bootstrap.min.css", timeout=5)
+    assert refused.status_code == status and refused.text.startswith(body)
+    assert allowed.status_code == 200 and static.status_code == 200  # uwsgi serves static files before Django
+
+
+def test_without_debug_a_server_error_is_djangos_bare_500():
+    with StandIn(register_delay=0, migrated=False) as standin:
+        response = LOCAL.get(standin.url + "/todos", timeout=5)
+    assert (response.status_code, response.text) == (500, "<h1>Server Error (500)</h1>")

@@ -9,7 +9,7 @@ from tests.integration.smoke import http as smoke_http
 from tests.integration.smoke.progress import ProgressLine
 from tests.integration.smoke.readiness import NotReady, timing_problems, wait_for_status, wait_until_ready
 from tests.integration.smoke.timeline import Timeline
-from tests.integration.standin import CRASHING, REDIRECTING, SLOW, TRUNCATING, StandIn
+from tests.integration.standin import CRASHING, HEALTHY, REDIRECTING, SLOW, TRUNCATING, StandIn
 
 pytestmark = pytest.mark.selftest
 
@@ -42,12 +42,30 @@ def test_healthy_target_is_ready_after_its_503s(report):
            f"its target registered (poll interval {interval:g} s); timeline {result.timeline.summary()}")
 
 
-def test_crashing_targets_are_diagnosed_from_the_502():
+def test_crashing_targets_are_diagnosed_from_502s_that_repeat():
     with StandIn(register_delay=0.3, mode=CRASHING) as standin:
         error = not_ready(standin.url + "/")
-    assert error.diagnosis.startswith("targets crashing")
-    assert labels(error.timeline)[0] == "503" and labels(error.timeline)[-1] == "502"
+    assert error.diagnosis.startswith("targets crashing: the load balancer answered 502 3 times in 10 polls")
+    assert labels(error.timeline)[0] == "503" and labels(error.timeline)[-3:] == ["502"] * 3
     assert "status timeline: 503 x" in str(error)
+
+
+@pytest.mark.parametrize("blips", [1, 2])
+def test_a_502_that_does_not_repeat_is_waited_out(blips):
+    """A draining target or a keep-alive race: one or two 502s among 503s and 200s, then the target is ready."""
+    with StandIn(register_delay=0) as standin:
+        modes = iter([CRASHING, HEALTHY, CRASHING][:2 * blips - 1] + [HEALTHY] * 20)
+        result = ready_with(standin, lambda poll: setattr(standin, "mode", next(modes)), consecutive=3)
+    assert labels(result.timeline).count("502") == blips and labels(result.timeline)[-3:] == ["200"] * 3
+
+
+def test_one_crashing_target_among_healthy_ones_is_diagnosed_from_its_502s():
+    """Round robin over a crashing and a healthy task: 502 and 200 alternate, and the 502s repeat."""
+    with StandIn(register_delay=0) as standin:
+        with pytest.raises(NotReady) as raised:
+            ready_with(standin, lambda poll: setattr(standin, "mode", CRASHING if poll % 2 else HEALTHY))
+    assert labels(raised.value.timeline) == ["200", "502", "200", "502", "200", "502"]
+    assert raised.value.diagnosis.startswith("targets crashing")
 
 
 def test_slow_targets_are_diagnosed_from_the_504():
@@ -68,7 +86,7 @@ def test_a_response_cut_off_mid_body_is_a_diagnosis_not_a_traceback():
     with StandIn(register_delay=0, mode=TRUNCATING) as standin:
         error = not_ready(standin.url + "/")
     assert error.diagnosis.startswith("targets crashing: a response was cut off mid-body")
-    assert labels(error.timeline) == ["ChunkedEncodingError"]
+    assert labels(error.timeline) == ["ChunkedEncodingError"] * 3
 
 
 def test_every_poll_opens_a_fresh_connection_so_each_can_reach_another_load_balancer_node():
@@ -107,7 +125,7 @@ def test_a_crash_after_the_first_200_is_still_diagnosed():
         with pytest.raises(NotReady) as raised:
             ready_with(standin, lambda poll: setattr(standin, "mode", CRASHING))
     assert raised.value.diagnosis.startswith("targets crashing")
-    assert labels(raised.value.timeline) == ["200", "502"]
+    assert labels(raised.value.timeline) == ["200", "502", "502", "502"]
 
 
 def test_a_503_between_200s_starts_the_count_again():
@@ -182,3 +200,35 @@ def test_progress_lines_come_at_the_first_answer_then_every_few_seconds_of_the_w
                          sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds),
                          progress=ProgressLine(lines.append, "waiting", every=10))
     assert lines == [f"waiting: {n * 10} s of 60 s - 503 x{n * 10 + 1}" for n in range(7)]
+
+
+def test_progress_lines_keep_their_cadence_when_the_first_answer_is_slow():
+    """Polls every 2 s; the first answer takes 0.6 s (a new connection, DNS), later ones 0.2 s. Lines are due at
+    0, 10, 20 s into the wait, not 10 s after the previous line was written (which drifts to 0, 12, 22 s)."""
+    clock = [0.0]
+    durations = iter([0.6] + [0.2] * 100)
+
+    def slow_503(url, **kwargs):
+        clock[0] += next(durations)
+        return SimpleNamespace(status_code=503, close=lambda: None)
+
+    written = []
+    with pytest.raises(NotReady):
+        wait_until_ready(SimpleNamespace(get=slow_503), "http://alb.example/", deadline=30, interval=2, consecutive=3,
+                         timeout=1, timeline=Timeline(clock=lambda: clock[0]),
+                         sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds),
+                         progress=ProgressLine(lambda line: written.append((round(clock[0], 1), line)), "waiting",
+                                               every=10))
+    assert [at for at, _ in written] == [0.6, 10.2, 20.2, 30.2]
+    assert [line.split(": ")[1].split(" of")[0] for _, line in written] == ["1 s", "10 s", "20 s", "30 s"]
+
+
+def test_a_timeline_shows_how_long_slow_requests_took():
+    clock = [0.0]
+    timeline = Timeline(clock=lambda: clock[0])
+    timeline.record(503, sent=0.0)
+    clock[0] = 10.0
+    timeline.record(None, "ReadTimeout", sent=0.0)
+    clock[0] = 12.0
+    timeline.record(None, "ReadTimeout", sent=10.5)
+    assert timeline.summary() == "503 x1 (0.0-0.0 s) -> ReadTimeout x2 (0.0-12.0 s; slowest 10.0 s)"

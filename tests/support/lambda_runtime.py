@@ -11,9 +11,10 @@ from tests.support.template import HANDLER
 RESPONSE_SCALE = 4
 
 
-def load_handler(name="task_runner"):
-    """lambda/task_runner.py, loaded from the file CloudFormation deploys ('lambda' is no importable name)."""
-    spec = importlib.util.spec_from_file_location(name, HANDLER)
+def load_handler(name="task_runner", path=HANDLER):
+    """A handler (lambda/task_runner.py unless told), loaded from the file CloudFormation deploys ('lambda' is no
+    importable name)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -8,6 +8,7 @@ from cfnlint.decode import decode
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STACK = ROOT / "stack.yml"
 HANDLER = ROOT / "lambda" / "task_runner.py"
+DRAINER = ROOT / "lambda" / "capacity_drainer.py"
 DEV_CFG = ROOT / "dev.cfg"
 
 _SUB_VARIABLE = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z0-9.]+)?\}")

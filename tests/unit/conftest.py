@@ -17,9 +17,10 @@ from tests.support import worker_summary
 from tests.support.cloudformation import RESPONSE_PATH, SIGNATURE, STACK_ID, CloudFormationEndpoint
 from tests.support.lambda_runtime import LambdaContext, load_handler, load_handler_with_shorter_response_settings
 from tests.support.moto_ecs import REGION, EcsCluster, MotoAccount, migrate_task_definition
+from tests.support.template import DRAINER
 
 TIMINGS = []
-HANDLER_FIXTURES = {"task_runner", "fast_response_task_runner"}
+HANDLER_FIXTURES = {"task_runner", "fast_response_task_runner", "capacity_drainer"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,6 +72,12 @@ def cfn_lint_rules_loaded_once():
 def task_runner():
     """lambda/task_runner.py as CloudFormation deploys it."""
     return load_handler()
+
+
+@pytest.fixture(scope="session")
+def capacity_drainer():
+    """lambda/capacity_drainer.py as CloudFormation deploys it."""
+    return load_handler("capacity_drainer", DRAINER)
 
 
 @pytest.fixture

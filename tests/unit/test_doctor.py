@@ -96,7 +96,7 @@ def test_migration_exiting_non_zero_shows_its_log_tail(world):
                                     "(us-east-1): UPDATE_ROLLBACK_COMPLETE")
     # The first failure, not the cancellation cascade that followed it.
     assert "first failure: MigrateTask (AWS::CloudFormation::CustomResource) UPDATE_FAILED" in text
-    assert f"seen: migrate task {aws.task_id(MIGRATION_TASK)} container 'migrate' exited with code 1" in text
+    assert f"seen: migrate task {aws.task_id(MIGRATION_TASK)} container 'migrate': exited with code 1" in text
     assert f"log {aws.LOG_GROUP} docker/migrate/{aws.task_id(MIGRATION_TASK)}, last 4 line(s):" in text
     assert "| django.db.utils.OperationalError: (2003, \"Can't connect to MySQL server" in text
     assert "| connecting to mysql://todobackend:<masked>@todobackend" in text
@@ -152,9 +152,10 @@ def test_an_image_that_cannot_be_pulled_comes_before_the_rollback_it_caused(worl
     assert verdict(text).endswith("; 1 more problem(s) below]")
     assert text.index("1. The container image cannot be pulled") < text.index(
         "2. The deployment circuit breaker stopped the deployment and rolled back")
-    # One reason seen in six containers takes one line.
-    assert (f"seen: task {aws.task_id(22)} container 'todobackend', task {aws.task_id(22)} container "
-            f"'collectstatic', task {aws.task_id(21)} container 'todobackend' and 3 more: {pull}") in text
+    # One reason seen in six containers of three tasks takes one line, each task named once.
+    assert (f"seen: task {aws.task_id(22)} containers 'todobackend' and 'collectstatic', task {aws.task_id(21)} "
+            f"containers 'todobackend' and 'collectstatic', task {aws.task_id(20)} containers 'todobackend' and "
+            f"'collectstatic': {pull}") in text
     assert "doc:  CannotPull" in text and "task_cannot_pull_image.html" in text
     assert "FAILED after 3 failed task(s): ECS deployment circuit breaker: tasks failed to start." in text
 
@@ -438,7 +439,7 @@ def test_a_create_rolled_back_is_explained_from_its_events_alone(world):
     text = problem(world, "No container instance joined the cluster")
     assert not {call for call, _ in world.calls} & {"ListTasks", "DescribeServices", "DescribeTargetHealth",
                                                      "DescribeAutoScalingGroups"}
-    assert "stopped tasks: none" in text
+    assert "stopped tasks: no live ECS cluster in the stack to read them from" in text  # a gap, not "none"
 
 
 def test_a_delete_that_failed_is_explained_by_the_delete_not_by_the_create_before_it(world):

@@ -47,9 +47,28 @@ def test_credentials_are_masked(line, secret):
     "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html",
     "GET /todos?page=2 HTTP/1.1 200",
     "django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5'\")",
+    # MySQL says whether a password was sent at all: YES/NO is the diagnosis, not the password.
+    "django.db.utils.OperationalError: (1045, \"Access denied for user 'todobackend'@'10.0.1.5' "
+    "(using password: YES)\")",
+    "(1045, \"Access denied for user 'todobackend'@'10.0.1.5' (using password: NO)\")",
+    # IAM actions, in AWS's answer and in the doctor's own advice, and in a policy's wildcard.
+    "User: arn:aws:sts::123456789012:assumed-role/exec/abc is not authorized to perform: secretsmanager:GetSecretValue "
+    "on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+    "Check the execution role allows secretsmanager:GetSecretValue on each ValueFrom ARN",
+    "Action: secretsmanager:* denied",
 ])
 def test_what_a_diagnosis_needs_stays_readable(line):
     assert mask(line) == line
+
+
+@pytest.mark.parametrize("line, shown", [
+    ("(password: hunter2)", f"(password: {MASK})"),  # the value, not the parenthesis closing around it
+    ("password: YESplease", f"password: {MASK}"),  # YES/NO only as MySQL writes it
+    ("secretsmanager:hunter2", f"secretsmanager:{MASK}"),  # not an action name
+    ("MYSQL_PASSWORD=GetSecretValue", f"MYSQL_PASSWORD={MASK}"),
+])
+def test_only_the_value_is_masked(line, shown):
+    assert mask(line) == shown
 
 
 def test_masked_walks_json_values():

@@ -41,7 +41,7 @@ def test_a_migration_the_task_runner_failed_on_moto(event, invoke, cluster, aws)
         assert secret not in text
     assert code == doctor.PROBLEMS
     assert text.startswith("PROBLEM: The database migration task exited non-zero [")
-    assert f"seen: migrate task {task_arn.rsplit('/', 1)[-1]} container 'migrate' exited with code 1" in text
+    assert f"seen: migrate task {task_arn.rsplit('/', 1)[-1]} container 'migrate': exited with code 1" in text
     assert f"log {LOG_GROUP} {stream}, last 4 line(s):" in text
     assert "| django.db.utils.ProgrammingError: (1146, \"Table 'todobackend.todo' doesn't exist\")" in text
     assert "container instances: 1 registered" in text and "not read" not in text

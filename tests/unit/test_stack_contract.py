@@ -1,13 +1,18 @@
 """Contracts stack.yml must keep: each test names the deploy-time failure it prevents."""
 import copy
+import json
+import pathlib
 import re
 import subprocess
 
+import cfnlint.data.schemas.extensions.aws_rds_dbinstance as rds_instance_extension
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 import pytest
 import yaml
 
 from tests.support.template import (
     DEV_CFG,
+    DRAINER,
     HANDLER,
     STACK,
     container,
@@ -86,9 +91,20 @@ def test_group_to_group_ingress(target, source, low, high):
 @pytest.mark.parametrize("group", ["ApplicationDatabaseSecurityGroup", "ApplicationLoadBalancerSecurityGroup"])
 def test_default_allow_all_egress_is_replaced(group):
     # Without an explicit egress list AWS adds allow-all; TEST-NET ICMP means "nothing".
-    assert props(group)["SecurityGroupEgress"] == [
-        {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "192.0.2.0/32"}
-    ]
+    [rule] = props(group)["SecurityGroupEgress"]
+    rule = {key: value for key, value in rule.items() if key != "Description"}
+    assert rule == {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "CidrIp": "192.0.2.0/32"}
+
+
+def test_every_security_group_rule_says_what_it_is_for():
+    # checkov's CKV_AWS_23 does not look inside Fn::If (its waiver on the ALB group rests on this test).
+    rules = [(name, rule) for name, body in resources_of_type("AWS::EC2::SecurityGroup").items()
+             for key in ("SecurityGroupIngress", "SecurityGroupEgress")
+             for rule in _flatten_if(body["Properties"].get(key, []))]
+    for rule_type in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+        rules += [(name, body["Properties"]) for name, body in resources_of_type(rule_type).items()]
+    bare = [(name, rule.get("FromPort")) for name, rule in rules if not str(rule.get("Description", "")).strip()]
+    assert len(rules) >= 8 and not bare, f"rules without a Description: {bare}"
 
 
 def test_nothing_but_the_load_balancer_is_open_to_the_internet():
@@ -177,6 +193,24 @@ def test_database_version_and_class_are_current():
     assert not default_class.startswith(("db.t2.", "db.m3.", "db.m4.")), "previous-generation class"
 
 
+def _cfn_lint_mysql_versions(data_file):
+    """The mysql engine versions a schema extension of the pinned cfn-lint lists (creatable or deprecated)."""
+    schema = json.loads((pathlib.Path(rds_instance_extension.__file__).parent / data_file).read_text())
+    # engine_version.json lists what may be created under "then", the deprecated list under "if".
+    return {version for rule in schema["allOf"] if rule["if"]["properties"].get("Engine", {}).get("const") == "mysql"
+            for branch in (rule["if"], rule.get("then") or {})
+            for version in branch.get("properties", {}).get("EngineVersion", {}).get("enum", [])}
+
+
+def test_engine_version_is_pinned_creatable_and_never_moved_by_rds():
+    # Automatic minor upgrades would move the DB past the pin; a later bump below it then fails.
+    p = props("ApplicationDatabase")
+    assert p["AutoMinorVersionUpgrade"] is False
+    version = str(p["EngineVersion"])
+    assert version in _cfn_lint_mysql_versions("engine_version.json"), "not a version RDS offers (E3691)"
+    assert version not in _cfn_lint_mysql_versions("engine_version_deprecated.json"), "deprecated: bump it"
+
+
 def test_master_password_comes_from_a_generated_secret():
     p = props("ApplicationDatabase")
     assert "ManageMasterUserPassword" not in p, "an RDS-managed secret rotates under running tasks"
@@ -192,10 +226,34 @@ def test_master_password_comes_from_a_generated_secret():
 
 def test_load_balancer_attributes():
     p = props("ApplicationLoadBalancer")
-    attributes = {a["Key"]: a["Value"] for a in p["LoadBalancerAttributes"]}
+    attributes = {a["Key"]: a["Value"] for a in _flatten_if(p["LoadBalancerAttributes"])}
     assert p["Scheme"] == "internet-facing"
     assert attributes["idle_timeout.timeout_seconds"] == "30"
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+
+
+def test_access_logs_are_written_only_to_a_bucket_the_user_names():
+    # Off by default: the bucket needs a log-delivery policy (checkov's CKV_AWS_91 waiver says so).
+    template = load()
+    assert template["Parameters"]["AccessLogBucket"]["Default"] == ""
+    assert template["Conditions"]["HasAccessLogBucket"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AccessLogBucket"}, ""]}]
+    }
+    entries = props("ApplicationLoadBalancer")["LoadBalancerAttributes"]
+    assert {"Key": "access_logs.s3.enabled", "Value": {"Fn::If": ["HasAccessLogBucket", "true", "false"]}} in entries
+    conditional = {e["Fn::If"][1]["Key"]: (e["Fn::If"][0], e["Fn::If"][1]["Value"], e["Fn::If"][2])
+                   for e in entries if "Fn::If" in e}
+    no_value = {"Ref": "AWS::NoValue"}
+    assert conditional == {
+        "access_logs.s3.bucket": ("HasAccessLogBucket", {"Ref": "AccessLogBucket"}, no_value),
+        "access_logs.s3.prefix": ("HasAccessLogBucket", {"Ref": "AWS::StackName"}, no_value),
+    }
+
+
+def test_access_log_bucket_parameter_takes_only_bucket_names():
+    pattern = re.compile(load()["Parameters"]["AccessLogBucket"]["AllowedPattern"])
+    assert all(pattern.fullmatch(name) for name in ["", "my-logs", "logs.example.com", "a1b"])
+    assert not any(pattern.fullmatch(name) for name in ["s3://my-logs", "My-Logs", "arn:aws:s3:::my-logs", "ab"])
 
 
 def test_target_group_brings_new_tasks_into_service_quickly():
@@ -220,6 +278,14 @@ def test_https_is_optional_and_redirects_http():
 
 
 # --- capacity -----------------------------------------------------------------------------------
+
+def test_container_insights_follow_the_parameter_enabled_by_default():
+    parameter = load()["Parameters"]["ContainerInsights"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == ("enabled", ["disabled", "enabled", "enhanced"])
+    assert props("ApplicationCluster")["ClusterSettings"] == [
+        {"Name": "containerInsights", "Value": {"Ref": "ContainerInsights"}}
+    ]
+
 
 def test_no_launch_configuration_and_no_hard_coded_cluster_name():
     assert not resources_of_type("AWS::AutoScaling::LaunchConfiguration")
@@ -291,62 +357,36 @@ echo x >> {tmp_path}/calls
     assert calls == min(failures + 1, 5)
 
 
-def _user_data_with_fakes(tmp_path, aws_answers):
-    """User data as bash runs it, its AWS and host commands replaced by fakes that log to tmp_path/calls.
-
-    `aws` answers the describe-clusters query with aws_answers in turn (the last one repeated)."""
-    log = tmp_path / "calls"
-    for name, body in {
-        "dnf": "exit 0",
-        "aws": f'n=$(grep -c "^aws" {log}); echo "aws $*" >> {log}\n'
-               f'answers=({" ".join(aws_answers)}); i=$(( n < {len(aws_answers)} ? n : {len(aws_answers) - 1} ))\n'
-               'echo "${answers[$i]}"',
-        "cfn-signal": f'echo "cfn-signal $*" >> {log}',
-        "curl": 'echo \'{"Cluster":"c","ContainerInstanceArn":"arn:aws:ecs:x"}\'',
-        "hostname": "echo i-test", "chown": "exit 0", "sleep": "exit 0",
-    }.items():
-        fake = tmp_path / name
-        fake.write_text(f"#!/bin/bash\n{body}\n")
-        fake.chmod(0o755)
-    values = {"AWS::StackName": "s", "AWS::Region": "r", "ApplicationCluster": "c",
-              "ApplicationCapacityReadyHandle": "https://wait.example/handle?X-Amz-Signature=x&y=z"}
-    script = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
-    script = re.sub(r"\$\{([\w:]+)\}", lambda m: values.get(m.group(1), m.group(0)), script)
-    for path in ("/opt/aws/bin/", "/etc/ecs/", "/data/public", "/var/log/"):
-        assert path in script
-        script = script.replace(path, f"{tmp_path}/" if path.endswith("/") else f"{tmp_path}/public")
-    (tmp_path / "ecs.config").touch()
-    subprocess.run(["bash", "-c", script + "\nwait\n"], env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
-                   check=True, timeout=20)
-    return log.read_text().splitlines()
-
-
-def test_first_deploy_instances_register_only_once_the_capacity_provider_is_there(tmp_path):
-    """The provider comes after the group: signal the group at once, hold the agent (it starts after user
-    data) until the cluster lists the provider, then tell ApplicationCapacityReady the instance registered."""
-    first_poll, group_signal, *polls, ready = _user_data_with_fakes(tmp_path, ["None", "None", "capacity-x"])
-    assert group_signal.startswith("cfn-signal -e 0 -r bootstrapped") and "--resource ApplicationAutoscaling" in group_signal
-    assert len(polls) == 2 and all("ecs describe-clusters --clusters c" in poll for poll in [first_poll, *polls])
-    assert ready == ("cfn-signal -e 0 -r ECS agent registered after 1 checks -i i-test "
-                     "https://wait.example/handle?X-Amz-Signature=x&y=z")
-
-
-def test_on_updates_instances_register_at_once_and_signal_the_group_when_registered(tmp_path):
-    """An AMI update's new instance: the provider exists, so the group's signal waits for registration."""
-    calls = _user_data_with_fakes(tmp_path, ["capacity-x"])
-    assert len(calls) == 2 and calls[0].startswith("aws ecs describe-clusters")
-    assert calls[1].startswith("cfn-signal -e 0 -r ECS agent registered") and "--resource ApplicationAutoscaling" in calls[1]
-
-
 def test_migration_waits_for_an_instance_registered_with_the_capacity_provider():
     wait = resource("ApplicationCapacityReady")
     assert wait["Type"] == "AWS::CloudFormation::WaitCondition"
     assert depends_on("ApplicationCapacityReady") == {"ApplicationClusterCapacityProviders"}
     assert wait["Properties"]["Handle"] == {"Ref": "ApplicationCapacityReadyHandle"}
     assert "ApplicationCapacityReady" in depends_on("MigrateTask")
+
+
+def test_the_capacity_wait_condition_is_pinned_because_it_cannot_be_updated():
+    """Count, Handle and Timeout do not support updates ("AWS::CloudFormation::WaitCondition"); a changed
+    handle replaces every instance, and instances of an update never signal it: the update rolls back.
+    Failing here is the point: add a new condition with a new handle instead (stack.yml says so)."""
+    assert resource("ApplicationCapacityReadyHandle") == {"Type": "AWS::CloudFormation::WaitConditionHandle"}
+    assert resource("ApplicationCapacityReady") == {
+        "Type": "AWS::CloudFormation::WaitCondition",
+        "DependsOn": "ApplicationClusterCapacityProviders",
+        "Properties": {"Handle": {"Ref": "ApplicationCapacityReadyHandle"}, "Count": 1, "Timeout": "900"},
+    }
+
+
+def test_instances_may_read_exactly_what_their_user_data_asks_of_this_cluster():
+    script = props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    called = {"ecs:" + "".join(word.title() for word in command.split("-"))
+              for command in re.findall(r"\becs ([a-z]+-[a-z-]+) --cluster", script)}
     statements = props("ApplicationAutoscalingInstanceRole")["Policies"][0]["PolicyDocument"]["Statement"]
-    assert statements == [{"Effect": "Allow", "Action": "ecs:DescribeClusters",
-                           "Resource": {"Fn::GetAtt": ["ApplicationCluster", "Arn"]}}]
+    granted = {action for s in statements for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert called == granted == {"ecs:DescribeClusters", "ecs:DescribeContainerInstances",
+                                 "ecs:ListContainerInstances"}
+    for statement in statements:
+        assert {r for r in references(statement["Resource"]) if not r.startswith("AWS::")} == {"ApplicationCluster"}
 
 
 # --- capacity provider: drain before an instance is replaced ------------------------------------
@@ -362,6 +402,13 @@ def test_capacity_provider_drains_the_auto_scaling_group():
         assert props("ApplicationAutoscaling")["NewInstancesProtectedFromScaleIn"] is True
     else:
         assert group["ManagedScaling"]["Status"] == "DISABLED", "managed scaling would fight DesiredCapacity"
+
+
+def test_instances_carry_the_capacity_provider_tag_from_launch():
+    # ECS adds it to the group only on association, after the first instances launched
+    # (terraform-provider-aws#12582): declared here, every instance has it from its first boot.
+    tags = {t["Key"]: t for t in props("ApplicationAutoscaling")["Tags"]}
+    assert tags["AmazonECSManaged"]["PropagateAtLaunch"] is True
 
 
 def test_capacity_provider_name_is_valid_for_any_stack_name_and_follows_its_group():
@@ -681,9 +728,10 @@ def test_template_size_fits_the_documented_deploy_commands():
     assert size <= 1_048_576
 
 
-def test_inline_zipfile_is_identical_to_the_handler_file():
-    inline = props("EcsTaskRunner")["Code"]["ZipFile"]
-    assert inline == HANDLER.read_text(), "run: python tools/sync_zipfile.py"
+@pytest.mark.parametrize("function, handler", [("EcsTaskRunner", HANDLER), ("EcsCapacityDrainer", DRAINER)])
+def test_inline_zipfile_is_identical_to_the_handler_file(function, handler):
+    inline = props(function)["Code"]["ZipFile"]
+    assert inline == handler.read_text(), "run: python tools/sync_zipfile.py"
 
 
 # --- docs/deploying.md: what a deployer must know before the first deploy ---------------------------
@@ -718,9 +766,20 @@ def test_docs_name_the_mysql_client_the_database_needs():
     # ECS refuses a launch type -> strategy switch without a forced deployment (aws-cdk#34631).
     (lambda: "CapacityProviderStrategy" in props("ApplicationService")
      and "ForceNewDeployment" not in props("ApplicationService"), "must force a new deployment"),
-    # The draining hook can outlive the provider and hold instances during the stack's deletion.
+    # The draining hook can outlive the provider: the drain step empties the group first, this is the fallback.
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedDraining"] == "ENABLED",
      "aws autoscaling complete-lifecycle-action --lifecycle-hook-name ecs-managed-draining-termination-hook"),
+    (lambda: "ApplicationCapacityDrain" in load()["Resources"], "a delete or rollback takes minutes"),
+    # CloudFormation needs it to create the capacity provider (the resource schema's create permissions).
+    (lambda: "autoscaling:CreateOrUpdateTags" in PROVIDER_SCHEMA_MANAGER.get_resource_schema(
+        "us-east-1", "AWS::ECS::CapacityProvider").schema["handlers"]["create"]["permissions"],
+     "autoscaling:CreateOrUpdateTags"),
+    # A count change completes at once; the two-step change is the user's to make.
+    (lambda: "ApplicationInstanceCount" in str(props("ApplicationAutoscaling")["DesiredCapacity"]),
+     "Change the count in one deploy"),
+    # CloudFormation does not wait for draining; docs/deploying.md must say what is and is not waited for.
+    (lambda: "DRAINING" in props("ApplicationLaunchTemplate")["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"],
+     "Not waited for: the last old instance's draining"),
     # Without managed scaling, run_task fails at once rather than leaving the task in PROVISIONING
     # ("Deep Dive on Amazon ECS Cluster Auto Scaling", quoted in PRX/Infrastructure#402).
     (lambda: props("ApplicationCapacityProvider")["AutoScalingGroupProvider"]["ManagedScaling"]["Status"]

@@ -78,31 +78,31 @@ def test_every_resource_is_in_its_concern_and_the_deploy_order_is_drawn_without_
 
 
 def test_a_resource_added_to_the_template_is_placed_by_its_section_and_its_depends_on(tmp_path):
-    """What a branch adding a delete-time drain step does (a custom resource in the capacity section that
+    """What a branch adding a step like the capacity drain does (a custom resource in the capacity section that
     MigrateTask waits for, its function with the deployment tasks): no edit of the tool."""
     text = STACK.read_text()
     capacity_ready = "  ApplicationCapacityReady:\n    Type: AWS::CloudFormation::WaitCondition\n"
-    drain = ("  ApplicationCapacityDrain:\n    Type: AWS::CloudFormation::CustomResource\n"
-             "    DependsOn: ApplicationClusterCapacityProviders\n    Properties:\n"
-             "      ServiceToken: !GetAtt EcsCapacityDrainer.Arn\n"
-             "      AutoScalingGroupName: !Ref ApplicationAutoscaling\n")
-    drainer = ("  EcsCapacityDrainer:\n    Type: AWS::Lambda::Function\n    Properties:\n"
-               "      Handler: index.handler\n      Runtime: python3.14\n      Role: !GetAtt EcsTaskRunnerRole.Arn\n"
-               "      Code:\n        ZipFile: pass\n\n")
+    step = ("  ApplicationCapacityWarmup:\n    Type: AWS::CloudFormation::CustomResource\n"
+            "    DependsOn: ApplicationClusterCapacityProviders\n    Properties:\n"
+            "      ServiceToken: !GetAtt EcsCapacityWarmer.Arn\n"
+            "      AutoScalingGroupName: !Ref ApplicationAutoscaling\n")
+    function = ("  EcsCapacityWarmer:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+                "      Handler: index.handler\n      Runtime: python3.14\n      Role: !GetAtt EcsTaskRunnerRole.Arn\n"
+                "      Code:\n        ZipFile: pass\n\n")
     migrate_task = "  MigrateTask:\n    Type: AWS::CloudFormation::CustomResource\n"
     assert text.count(capacity_ready) == text.count(migrate_task) == 1
-    text = text.replace(capacity_ready, drain + capacity_ready).replace(migrate_task, drainer + migrate_task)
-    text = re.sub(r"(  MigrateTask:\n(?:    .*\n)*?    DependsOn:\n)", r"\1      - ApplicationCapacityDrain\n", text)
+    text = text.replace(capacity_ready, step + capacity_ready).replace(migrate_task, function + migrate_task)
+    text = re.sub(r"(  MigrateTask:\n(?:    .*\n)*?    DependsOn:\n)", r"\1      - ApplicationCapacityWarmup\n", text)
     copy = tmp_path / "stack.yml"
     copy.write_text(text)
 
     block = stack_diagram.diagram(copy)
     sections, arrows = parts(block)
-    assert "ApplicationCapacityDrain" in sections["Cluster capacity"]
-    assert "EcsCapacityDrainer" in sections["Deployment tasks"]
-    assert {("ApplicationClusterCapacityProviders", "ApplicationCapacityDrain"),
-            ("ApplicationCapacityDrain", "MigrateTask")} <= set(arrows)
-    assert 'ApplicationCapacityDrain["ApplicationCapacityDrain<br/><i>CustomResource</i>"]' in block
+    assert "ApplicationCapacityWarmup" in sections["Cluster capacity"]
+    assert "EcsCapacityWarmer" in sections["Deployment tasks"]
+    assert {("ApplicationClusterCapacityProviders", "ApplicationCapacityWarmup"),
+            ("ApplicationCapacityWarmup", "MigrateTask")} <= set(arrows)
+    assert 'ApplicationCapacityWarmup["ApplicationCapacityWarmup<br/><i>CustomResource</i>"]' in block
 
 
 SMALL = """\

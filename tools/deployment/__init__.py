@@ -1,1 +1,3 @@
-"""tools/deploy.py's parts: the plan and guard (plan.py), shared by the live deploy and the offline plan."""
+"""tools/deploy.py's parts: offline checks (checks.py), the template bucket (upload.py), the change set
+(changeset.py), the plan and guard shared with the offline plan (plan.py), the event stream (events.py), and the
+probe CI runs an upgrade under (zero_downtime.py)."""

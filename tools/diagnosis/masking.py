@@ -14,10 +14,15 @@ _SIGNED_QUERY = re.compile(r"(?i)signature|credential|token|security|expires|sig
 _URL_PASSWORD = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/]+(?=@[^\s@/]*(?:[/?#\s\"']|$))",
                            re.IGNORECASE)
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{16}\b")
+# Masks the value, never what a reader needs beside it: an IAM action is not a name and its value
+# (`secretsmanager:GetSecretValue`, the one service prefix these names match: "Actions, resources, and condition
+# keys for AWS Secrets Manager"), MySQL's "(using password: YES)" / "NO" says whether a password was sent at all
+# ("Access denied for user", MySQL error 1045), and an unquoted value does not take a closing parenthesis with it.
 _NAMED_SECRET = re.compile(
-    r"(?i)(?<![:\w.-])(?P<name>[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|credential|signature)[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*(?P<quote>[\"'])?)"
-    r"(?P<value>(?(quote)(?:(?!(?P=quote)).)+|[^\s\"',;&}]+))")  # a quoted value runs to its closing quote
+    r"(?i)(?<![:\w.-])(?!(?-i:secretsmanager:(?:[A-Z][A-Za-z]*\*?|\*))(?![\w./+=-]))"
+    r"(?P<name>[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    r"|credential|signature)[\w.-]*)(?P<sep>[\"']?\s*[:=]\s*(?P<quote>[\"'])?)(?!(?:YES|NO)\))"
+    r"(?P<value>(?(quote)(?:(?!(?P=quote)).)+|[^\s\"',;&}]*[^\s\"',;&})]))")  # a quoted value runs to its closing quote
 _BEARER = re.compile(r"(?i)\b(?P<keep>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # An Authorization header's credentials whatever the scheme (Django REST framework's "Token <key>", "ApiKey ..."),
 # the scheme kept readable.

@@ -74,6 +74,7 @@ class Reading:
         cluster = _physical_of_type(live, "AWS::ECS::Cluster")
         migrate_id = _migrate_logical_id(resources)
         migrate_reason = _latest_reason(events, migrate_id)
+        migrate_failure = _latest_failure(events, migrate_id)
 
         asg_name = _physical_of_type(live, "AWS::AutoScaling::AutoScalingGroup")
         ecs_reads = {}
@@ -93,19 +94,22 @@ class Reading:
         migrate, services = found.get("migrate"), found.get("services") or []
         # Every run of MigrateTask carries its startedBy: only the latest says anything about this deploy.
         migrate_runs = started_by(stack["StackId"], migrate_id) if migrate_id else None
-        stopped = [task for task in found.get("stopped") or []
-                   if task["started_by"] != migrate_runs and (not migrate or task["arn"] != migrate["arn"])]
+        # None, not [], when the tasks could not be listed (no live cluster, or the read failed): a gap is not "none".
+        stopped = None if found.get("stopped") is None else [
+            task for task in found["stopped"]
+            if task["started_by"] != migrate_runs and (not migrate or task["arn"] != migrate["arn"])]
 
-        definitions = self.task_definitions([migrate, *stopped], services)
-        self.log_tails(migrate, stopped, definitions)
+        definitions = self.task_definitions([migrate, *(stopped or [])], services)
+        self.log_tails(migrate, stopped or [], definitions)
         failed = _failures(events)
         return {
             "stack": {"name": name, "id": stack["StackId"], "status": stack["StackStatus"],
-                      "reason": stack.get("StackStatusReason"), "region": self.aws.region},
+                      "reason": stack.get("StackStatusReason"), "region": self.aws.region,
+                      "operation_started": _operation_start(events, name)},
             "first_failure": failed[0] if failed else None,
             "failures": failed,
             "migrate": {"logical_id": migrate_id, "status": (resources.get(migrate_id) or {}).get("status"),
-                        "reason": migrate_reason, "task": migrate} if migrate_id else None,
+                        "reason": migrate_reason, "failure": migrate_failure, "task": migrate} if migrate_id else None,
             "cluster": cluster,
             "services": services,
             "stopped_tasks": stopped,
@@ -332,7 +336,13 @@ def _token(token):
 
 
 def _when(value):
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
+    """A time as the report shows it: UTC, to the second (botocore gives ECS times in the local zone, with
+    microseconds; CloudFormation's in UTC)."""
+    if not isinstance(value, datetime.datetime):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc)
+    return value.isoformat(timespec="seconds")
 
 
 def _event(event):
@@ -353,6 +363,21 @@ def _failures(events):
 def _latest_reason(events, logical_id):
     reasons = [event["reason"] for event in events if event["resource"] == logical_id and event["reason"]]
     return reasons[-1] if reasons else None
+
+
+def _latest_failure(events, logical_id):
+    """The resource's latest failed event of the operation (status, reason, time), kept apart from its current
+    status: after a rollback the resource is *_COMPLETE again and the failure is what happened before."""
+    failed = [event for event in events
+              if event["resource"] == logical_id and (event["status"] or "").endswith("_FAILED")]
+    return {key: failed[-1][key] for key in ("status", "reason", "at")} if failed else None
+
+
+def _operation_start(events, stack_name):
+    """When the operation being explained started (its first event is the stack's own *_IN_PROGRESS)."""
+    first = events[0] if events else None
+    return first["at"] if first and first["resource"] == stack_name and first["type"] == "AWS::CloudFormation::Stack" \
+        else None
 
 
 def _physical_of_type(resources, resource_type):

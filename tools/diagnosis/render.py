@@ -4,7 +4,7 @@ Both formats go through masking.masked() as their last step, so nothing reaches 
 """
 import json
 
-from tools.diagnosis.causes import reservation
+from tools.diagnosis.causes import current_events, reservation
 from tools.diagnosis.masking import mask, masked
 
 
@@ -63,7 +63,7 @@ def _evidence_lines(evidence):
     lines = [f"stack status reason: {evidence['stack']['reason']}"] if evidence["stack"].get("reason") else []
     migrate = evidence.get("migrate")
     if migrate:
-        lines.append(f"{migrate['logical_id']}: {migrate['status']}" + (f": {migrate['reason']}" if migrate["reason"] else ""))
+        lines.append(_migrate_line(migrate))
         if migrate["task"]:
             first, *rest = _task_lines(migrate["task"])
             lines += ["migrate " + first, *rest]
@@ -72,10 +72,17 @@ def _evidence_lines(evidence):
         for d in service["deployments"]:
             lines.append(f"  deployment {d['id']} {d['status']} {d['rollout_state']} {d['running']}/{d['desired']} "
                          f"running, {d['failed_tasks']} failed" + (f": {d['rollout_reason']}" if d["rollout_reason"] else ""))
-        lines += [f"  event {e['at']}: {e['message']}" for e in service["events"][:5]]
+        current = current_events(service, evidence)
+        # An event from before the service's latest steady state is history: shown, and said to be.
+        lines += [f"  {'event' if e in current else 'history'} {e['at']}: {e['message']}"
+                  for e in service["events"][:5]]
     stopped = evidence["stopped_tasks"]
-    lines.append(f"stopped tasks (most recent {len(stopped)}):" if stopped else "stopped tasks: none")
-    for task in stopped:
+    if stopped is None:
+        lines.append("stopped tasks: not read (see below)" if evidence.get("cluster") else
+                     "stopped tasks: no live ECS cluster in the stack to read them from")
+    else:
+        lines.append(f"stopped tasks (most recent {len(stopped)}):" if stopped else "stopped tasks: none")
+    for task in stopped or []:
         lines += ["  " + line for line in _task_lines(task)]
     targets = evidence.get("targets")
     if targets is not None:
@@ -91,6 +98,18 @@ def _evidence_lines(evidence):
                   for a in asg["activities"]]
     lines += [f"not read: {gap}" for gap in evidence["gaps"]]
     return lines
+
+
+def _migrate_line(migrate):
+    """The custom resource's current status, and its failure apart (a rollback completes it again): never a
+    status beside another event's reason."""
+    line = f"{migrate['logical_id']}: {migrate['status']}"
+    failure = migrate.get("failure")
+    if not failure:
+        return line
+    said = f"{failure['status']} at {failure['at']}: {failure['reason']}"
+    return f"{line} at {failure['at']}: {failure['reason']}" if failure["status"] == migrate["status"] \
+        else f"{line}, after {said}"
 
 
 def _task_lines(task):

@@ -1,9 +1,16 @@
 """Passive readiness: the load balancer answers 503 until a healthy target registers, then 200.
 
 503 and failed connections mean "not yet" (also between the first 200 and the last of N in a row:
-the load balancer's nodes learn of a healthy target one by one). Anything else is a diagnosis, not
-noise: 502 means the targets reset or close connections (crashing), 504 or no answer means they do
-not answer in time.
+the load balancer's nodes learn of a healthy target one by one). A 502 (or a body cut off mid-way) is a
+crash only when it repeats. The ALB's own 502 has causes that hit single requests of healthy targets as
+well as crashing ones ("Troubleshoot your Application Load Balancers", HTTP 502: Bad gateway; AWS Knowledge
+Center, "How do I troubleshoot Application Load Balancer HTTP 502 errors?"): a target that closes a kept-alive
+connection just as the load balancer sends a request on it ("Edit attributes for your Application Load
+Balancer", Connection idle timeout), and a deregistering target that closes connections before its
+deregistration delay ends, as old tasks do in every rolling deploy ("Edit target group attributes",
+Deregistration delay: the client receives a 500-level error). A crashing target answers 502 to every request
+that reaches it, so CRASH_REPEATS of them among the last CRASH_WINDOW answers is the verdict; fewer are waited
+out. Anything else is a diagnosis, not noise: 504 or no answer means the targets do not answer in time.
 """
 import dataclasses
 import time
@@ -13,14 +20,19 @@ from .timeline import Sample, Timeline
 
 # "Not yet": 503 (no healthy target yet) and failed connections (DNS not yet settled).
 WAITING_ERRORS = {"ConnectionError", "ConnectTimeout"}
+# A target that crashed, or one request's bad luck (see above): a verdict only when it repeats.
+CRASH_SIGNS = {"502", "ChunkedEncodingError"}
+CRASH_REPEATS, CRASH_WINDOW = 3, 10
 
 DIAGNOSES = {
-    502: "targets crashing: the load balancer answered 502 (a target reset or closed the connection, "
-         "or sent a malformed response) - read the service's task logs and stopped-task reasons",
+    502: f"targets crashing: the load balancer answered 502 {CRASH_REPEATS} times in {CRASH_WINDOW} polls (a "
+         "target reset or closed the connection, or sent a malformed response; a one-off 502 is waited out) - "
+         "read the service's task logs and stopped-task reasons",
     504: "targets timing out: the load balancer answered 504 (a target did not answer in time) - "
          "is the application stuck on the database?",
-    "ChunkedEncodingError": "targets crashing: a response was cut off mid-body (a task stopped while "
-                            "answering) - read the service's task logs and stopped-task reasons",
+    "ChunkedEncodingError": f"targets crashing: a response was cut off mid-body {CRASH_REPEATS} times in "
+                            f"{CRASH_WINDOW} polls (a task stopped while answering) - read the service's task "
+                            "logs and stopped-task reasons",
     "ReadTimeout": "targets timing out: no answer within the request timeout - is the application "
                    "stuck on the database?",
     "SSLError": "TLS failed: is the certificate valid for this host name (the load balancer's own "
@@ -72,6 +84,11 @@ def _waiting(sample: Sample) -> bool:
     return sample.status == 503 or sample.error in WAITING_ERRORS
 
 
+def _crashing(timeline: Timeline) -> bool:
+    recent = timeline.samples[-CRASH_WINDOW:]
+    return sum(sample.label in CRASH_SIGNS for sample in recent) >= CRASH_REPEATS
+
+
 def _diagnose(sample: Sample, url: str) -> str:
     key = sample.status if sample.status is not None else sample.error
     return DIAGNOSES.get(key, f"unexpected {sample.label} from {url} (only 200, 503 or connection "
@@ -120,7 +137,8 @@ def wait_until_ready(http, url: str, *, deadline: float, interval: float, consec
                 return Readiness(timeline, first_ok, interval)
             continue
         streak = 0
-        if not _waiting(sample):
+        one_off = sample.label in CRASH_SIGNS and not _crashing(timeline)
+        if not (_waiting(sample) or one_off):
             raise NotReady(_diagnose(sample, url), timeline)
         if _elapsed(timeline) >= deadline:
             raise NotReady(_deadline_diagnosis(timeline, url, deadline, consecutive), timeline)

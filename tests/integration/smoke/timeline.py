@@ -45,8 +45,21 @@ class Timeline:
                 for label, group in itertools.groupby(self.samples, key=lambda s: s.label)]
 
     def summary(self) -> str:
-        """One line a reader takes in at a glance, e.g. `503 x4 (0.0-1.5 s) -> 200 x3 (2.0-3.0 s)`."""
+        """One line a reader takes in at a glance, e.g. `503 x4 (0.0-1.5 s) -> 200 x3 (2.0-3.0 s)`.
+
+        Each run spans from its first request sent to its last answer (or failure); requests that took
+        SLOW s or more add the slowest one's time: `ReadTimeout x1 (0.0-10.0 s; slowest 10.0 s)`.
+        """
         if not self.samples:
             return "no requests"
-        return " -> ".join(f"{label} x{len(group)} ({group[0].at:.1f}-{group[-1].at:.1f} s)"
-                           for label, group in self.runs())
+        return " -> ".join(_run_summary(label, group) for label, group in self.runs())
+
+
+SLOW = 1.0  # seconds: a request this long is worth a reader's attention in a summary
+
+
+def _run_summary(label: str, group: list[Sample]) -> str:
+    ended = max(sample.at + sample.duration for sample in group)
+    slowest = max(sample.duration for sample in group)
+    slow = f"; slowest {slowest:.1f} s" if slowest >= SLOW else ""
+    return f"{label} x{len(group)} ({group[0].at:.1f}-{ended:.1f} s{slow})"

@@ -14,6 +14,10 @@ The safe rule (docs/smoke-suite.md, "What the suite does to your data"):
    DELETE) means the tasks do not share one database. From then on the suite creates nothing and writes to no
    item: the check fails with the evidence, and the items left behind are listed (URL and marker) for an operator.
 4. Never DELETE /todos (it empties the table); never follow a link to another host.
+5. A POST that failed may still have stored the item (a 500 or a timeout after the insert): it is listed by its
+   marker, unless the answers prove nothing was stored. They do when the POST's 500 names a missing table and
+   GET /todos fails on that same table (the list reads the items' table only, so that is the table the INSERT
+   needed): with DEBUG = True, Django's error page names it. A bare "Server Error (500)" proves nothing.
 
 What no client can promise through a load balancer: no read decides where the next request goes. An ALB picks
 a target for every request with its target group's routing algorithm (round_robin by default, or
@@ -39,6 +43,18 @@ CONFIRM_READS = 10  # two tasks picked at random: all ten on the item's own is a
 FRESH = {"Connection": "close"}  # the next request opens a new connection, which the load balancer routes anew
 SPLIT_HINT = ("the tasks behind the load balancer do not share one database: check every task's database "
               "settings (MYSQL_HOST and MYSQL_DATABASE in the task definition)")
+MIGRATIONS = ("the todo table is probably missing: were the migrations run against the database the tasks use? "
+              "(this stack runs them in its MigrateTask custom resource: its CloudFormation event and the "
+              "migrate task's logs say how it went; elsewhere run `manage.py migrate` against that database)")
+# A database's "no such table" in an error answer: SQLite, MySQL, PostgreSQL (Django's DEBUG page quotes it).
+_MISSING_TABLE = re.compile(r"no such table: ([\w.]+)|Table '([\w.]+)' doesn't exist|"
+                            r"relation \"([\w.]+)\" does not exist")
+
+
+def missing_table(text: str) -> str | None:
+    """The table an error answer says does not exist, if it names one."""
+    match = _MISSING_TABLE.search(text)
+    return next(name for name in match.groups() if name) if match else None
 
 
 def _json(response):
@@ -48,8 +64,27 @@ def _json(response):
         return None
 
 
+def _post_failure(status: int, table: str | None) -> str:
+    """What a POST that did not answer 201 means, as far as its answer tells."""
+    if table:
+        return (f"the API did not create the item (its answer says table {table} does not exist: were the "
+                "migrations run?)")
+    if status >= 500:
+        return ("the API did not create the item (a server error: the tasks' logs say why; it may have stored the item "
+                "before failing, so the smoke report lists it by its marker)")
+    return "the API did not create the item"
+
+
 class TasksDisagree(AssertionError):
     """Answers about one item differ between tasks: the suite must write nothing more."""
+
+
+class TableMissing(AssertionError):
+    """GET /todos failed because the items' table does not exist."""
+
+    def __init__(self, table: str, message: str):
+        super().__init__(message)
+        self.table = table
 
 
 def new_run_id() -> str:
@@ -73,6 +108,7 @@ class Item:
     deleted: bool = False
     confirmed: bool = False  # read CONFIRM_READS times with its marker
     trouble: str | None = None  # why the clean-up could not delete it
+    missing_table: str | None = None  # the table its POST's error answer said does not exist
 
     def is_mine(self, body) -> bool:
         return isinstance(body, dict) and self.marker in str(body.get("title"))
@@ -128,6 +164,9 @@ class ApiClient:
         (an item a retried POST created twice). Raises AssertionError or RequestException if it cannot look.
         """
         response = self.http.get(self.url("/todos"), timeout=10)
+        table = missing_table(response.text) if response.status_code >= 500 else None
+        if table:
+            raise TableMissing(table, f"GET /todos answered {response.status_code}: table {table} does not exist")
         expect(response, 200, "the items left behind could not be searched for")
         entries = _json(response)
         assert isinstance(entries, list), f"GET /todos answered {response.text[:200]!r}, not a JSON list"
@@ -166,7 +205,9 @@ class TodoClient(ApiClient):
         if 400 <= response.status_code < 500:
             self.ledger.items.remove(item)  # refused: a client error creates nothing
             self.mine.remove(item)
-        expect(response, 201, "the API did not create the item")
+        if response.status_code >= 500:
+            item.missing_table = missing_table(response.text)
+        expect(response, 201, _post_failure(response.status_code, item.missing_table))
         assert "Location" in response.headers, "POST /todos answered 201 without a Location header"
         location = self.on_target(response.headers["Location"])
         assert _ITEM_PATH.match(urlsplit(location).path), (
