@@ -169,7 +169,9 @@ def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_prob
     probe, update = upgrade["run"].split(" -- python tools/deploy.py ")
     assert probe.startswith("tox exec -e deploy -- python -m tools.deployment.zero_downtime --stack-name")
     assert "--update" in update.split() and "--yes" in update.split()
-    assert "--allow-replacement" not in update  # the guard stays on
+    # The guard stays on: only what a commit's Allow-Replacement trailer names (step `allowed`) gets through.
+    assert update.count("--allow-replacement") == 1 and update.endswith("${ALLOWED:+--allow-replacement $ALLOWED}")
+    assert upgrade["env"] == {"ALLOWED": "${{ steps.allowed.outputs.ids }}"}
     for step in (deployed, upgrade):  # tagged from creation on, so the clean-up finds the stack
         assert f'--tag "{taskcat_smoke.RUN_TAG}=$SMOKE_RUN_ID"' in step["run"]
     [smoke] = [step for step in live if step.get("name") == "Run the smoke suite against the updated stack"]
@@ -177,8 +179,41 @@ def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_prob
     # Each step needs the one before it, none runs after a cancel, and a failed fresh deploy does not skip them.
     assert previous["if"] == "${{ !cancelled() }}"
     assert deployed["if"] == "${{ !cancelled() && steps.previous.outcome == 'success' }}"
-    assert upgrade["if"] == "${{ !cancelled() && steps.previous-deployed.outcome == 'success' }}"
+    assert upgrade["if"] == ("${{ !cancelled() && steps.previous-deployed.outcome == 'success' && "
+                             "steps.allowed.outcome == 'success' }}")
     assert smoke["if"] == "${{ !cancelled() && steps.upgrade.outcome == 'success' }}"
     cleanup = next(i for i, step in enumerate(live) if "delete-stack" in step.get("run", ""))
     assert names.index(previous["name"]) < names.index(deployed["name"]) < names.index(upgrade["name"]) \
         < names.index(smoke["name"]) < cleanup
+
+
+def test_the_upgrade_allows_exactly_the_replacements_commit_trailers_name(tmp_path):
+    """The `allowed` step's own script on a throwaway repository: trailers since the previous release only."""
+    [allowed] = [step for step in steps("live") if step.get("id") == "allowed"]
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
+           "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    messages = ["release\n\nAllow-Replacement: OldOne",  # before the previous release: not this upgrade's
+                "plain change",
+                "engine policy\n\nAllow-Replacement: ApplicationDatabase\nAllow-Replacement: DatabaseSecret",
+                "odd trailers\n\nAllow-Replacement: ApplicationDatabase, $(touch pwned)\nSigned-off-by: x <x@y.z>"]
+    for message in messages:
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
+    previous = subprocess.run([*git, "rev-parse", "HEAD~3"], check=True, capture_output=True, text=True).stdout.strip()
+    output = tmp_path / "github_output"
+    env = {"PATH": "/usr/bin:/bin", "PREVIOUS": previous, "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-e", "-o", "pipefail", "-c", allowed["run"]], cwd=tmp_path, env=env, check=True)
+    assert output.read_text().split("=", 1)[1].split() == ["ApplicationDatabase", "DatabaseSecret"]
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_an_upgrade_without_trailers_allows_nothing(tmp_path):
+    [allowed] = [step for step in steps("live") if step.get("id") == "allowed"]
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for message in ("release", "change"):
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
+    output = tmp_path / "github_output"
+    env = {"PATH": "/usr/bin:/bin", "PREVIOUS": "HEAD~1", "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-e", "-o", "pipefail", "-c", allowed["run"]], cwd=tmp_path, env=env, check=True)
+    assert output.read_text() == "ids=\n"

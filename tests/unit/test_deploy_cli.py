@@ -1,5 +1,7 @@
 """tools/deploy.py from its command line to its exit code, on CloudFormation, S3 and STS answers checked by
 botocore's Stubber (every request and every answer against the service model, in the order the deploy sends)."""
+import os
+import subprocess
 import sys
 import types
 
@@ -362,15 +364,26 @@ def test_a_cfn_lint_finding_stops_before_any_aws_call(project, capsys, monkeypat
     assert err.strip().splitlines()[-1].endswith("in the offline checks: nothing was sent to AWS")
 
 
-def test_plan_offline_dispatches_to_the_offline_predictor(monkeypatch, tmp_path):
-    called = []
-    fake = types.ModuleType("tools.deployment.offline")
-    fake.run = lambda base, config, allowed: called.append((base, config, allowed)) or 3
-    monkeypatch.setitem(sys.modules, "tools.deployment.offline", fake)
+@pytest.mark.parametrize("allowed, code", [((), deploy.REFUSED), (("--allow-replacement", "Database"), deploy.DEPLOYED)])
+def test_plan_offline_predicts_from_the_git_history_of_the_config(tmp_path, capsys, monkeypatch, allowed, code):
+    """The command CI runs on pull requests, end to end on a throwaway repository: DBName is create-only."""
+    for name in [name for name in os.environ if name.startswith("GIT_")]:
+        monkeypatch.delenv(name)  # run from a git hook, these would point git at the project
     monkeypatch.setattr(deploy.boto3, "Session", no_aws)
-    assert deploy.main(["--plan-offline", "--base", "v1.0", "--config", str(tmp_path / "dev.cfg"),
-                        "--allow-replacement", "ApplicationDatabase"]) == 3
-    assert called == [("v1.0", tmp_path / "dev.cfg", frozenset({"ApplicationDatabase"}))]
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
+           "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "dev.cfg").write_text("")
+    for name in ("todos", "items"):
+        (tmp_path / "stack.yml").write_text(
+            "Resources:\n  Database:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
+            f"      Engine: mysql\n      DBInstanceClass: db.t4g.micro\n      DBName: {name}\n")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", name], check=True)
+    assert deploy.main(["--plan-offline", "--base", "HEAD~1", "--config", str(tmp_path / "dev.cfg"), *allowed]) == code
+    printed = capsys.readouterr().out
+    assert "Database" in printed and "replace=True" in printed and "DBName" in printed
+    assert ("REFUSED: Database" in printed) == (not allowed)
 
 
 def test_plan_offline_needs_a_base(capsys):

@@ -18,15 +18,12 @@ from cfnlint.decode import decode_str
 
 from tools import check_dev_cfg
 from tools.deployment import plan
+from tools.deployment.errors import Unusable
 from tools.deployment.evaluate import Evaluated
 from tools.deployment.predict import predict
 
 TEMPLATE = "stack.yml"  # at the top of the checkout, beside the default dev.cfg
 OK, UNUSABLE, REFUSED = 0, 2, 3
-
-
-class Unusable(Exception):
-    """Input the plan cannot be made from; the message is the one line the user sees."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,8 @@ class Version:
     values: dict[str, str]
 
 
-def run(base_ref: str, config: pathlib.Path, allowed: frozenset[str], out=sys.stdout) -> int:
+def run(base_ref: str, config: pathlib.Path, allowed: frozenset[str], out=None) -> int:
+    out = out or sys.stdout  # looked up now: a default bound at import outlives a redirected stdout
     try:
         before, after = _versions(base_ref, pathlib.Path(config))
     except Unusable as error:
