@@ -37,6 +37,9 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_sessionfinish(session):
     worker_summary.send(session.config, timings=TIMINGS)
+    # What moto_account froze is never freed at exit, and nanobind modules (novasvg, under mermaidx) print every
+    # object of theirs among it as a leak: free it again.
+    gc.unfreeze()
 
 
 @pytest.hookimpl(optionalhook=True)
