@@ -9,10 +9,18 @@ Once the capacity provider is deleted nobody completes it, and deleting the grou
 instance (aws-cdk#18179, #14732). This resource is deleted after the service and before the provider
 (stack.yml orders it), so scaling the group to zero here lets ECS drain and release each instance.
 
-Create and Update only answer; the physical id is the group's name. Delete acts only on the group both
-the physical id and the properties name (a resource replaced for another group never empties the live
-one), and answers SUCCESS whatever happened: a failed delete would leave the stack in DELETE_FAILED.
-What was left is said in the reason; docs/deploying.md's complete-lifecycle-action is the fallback.
+CloudFormation sends Delete "when the template developer deletes the stack or removes the custom resource
+from the stack" ("Custom resource request types: Delete"), and the cleanup after an update, or after its
+rollback, deletes what the update replaced or created. So Delete empties the group only while the whole
+stack goes: DELETE_IN_PROGRESS, or ROLLBACK_IN_PROGRESS (a failed first create). In any other status
+(UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS, ...: "Stack",
+StackStatus, in the CloudFormation API Reference) the group serves the site and is left alone; so it is
+when the status cannot be read. Nor does Delete touch a group other than the one both the physical id
+and the properties name (a resource replaced for another group never empties the live one).
+
+Create and Update only answer; the physical id is the group's name. Delete answers SUCCESS whatever
+happened: a failed delete would leave the stack in DELETE_FAILED. What was left is said in the reason;
+docs/deploying.md's complete-lifecycle-action is the fallback.
 """
 import json
 import time
@@ -20,12 +28,15 @@ import time
 import boto3
 import urllib3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 POLL_SECONDS = 10
 # Kept free at the end of the invocation: one Auto Scaling call (2 attempts of 2 + 5 s) and the response
 # (3 attempts of 3 s, backoff 0.5 + 1 s), with room to spare.
 SPARE_SECONDS = 30
-AUTOSCALING_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+# The statuses in which the whole stack goes, not only this resource (see the docstring).
+STACK_GOING = {"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"}
+API_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
 HTTP = urllib3.PoolManager(
     retries=urllib3.Retry(total=2, backoff_factor=0.5, status_forcelist=range(500, 600), allowed_methods={"PUT"},
                           respect_retry_after_header=False),
@@ -39,7 +50,7 @@ def handler(event, context, sleep=time.sleep):
     deleting = event.get("RequestType") == "Delete"
     try:
         if deleting:
-            reason = empty(group, physical_id, context, sleep)
+            reason = empty(event["StackId"], group, physical_id, context, sleep)
         elif not isinstance(group, str) or not group:
             raise ValueError("AutoScalingGroupName (the stack's Auto Scaling group) is required")
         else:
@@ -52,11 +63,14 @@ def handler(event, context, sleep=time.sleep):
     answer(event, status, reason, physical_id)
 
 
-def empty(group, physical_id, context, sleep):
+def empty(stack_id, group, physical_id, context, sleep):
     """Scale the group to zero and wait, while the Lambda has time, until no instance is left in it."""
     if not group or physical_id != group:
         return f"left alone: this resource's group {physical_id!r} is not the one it names ({group!r})"
-    autoscaling = boto3.client("autoscaling", config=AUTOSCALING_CONFIG)
+    why_not = not_going(stack_id)
+    if why_not:
+        return f"left alone: {group} keeps its instances: {why_not}"
+    autoscaling = boto3.client("autoscaling", config=API_CONFIG)
     if remaining(autoscaling, group) is None:
         return f"{group} no longer exists"
     autoscaling.update_auto_scaling_group(AutoScalingGroupName=group, MinSize=0, DesiredCapacity=0)
@@ -69,6 +83,22 @@ def empty(group, physical_id, context, sleep):
         log("waiting", instances=len(left))
         sleep(POLL_SECONDS)
     return f"{group} emptied while its capacity provider drained it"
+
+
+def not_going(stack_id):
+    """None while the whole stack is deleted or its first create rolls back, else why the group stays."""
+    try:
+        status = boto3.client("cloudformation", config=API_CONFIG).describe_stacks(
+            StackName=stack_id)["Stacks"][0]["StackStatus"]
+    except (BotoCoreError, ClientError) as error:
+        # The advice first: the reason is cut at 1000 characters and an AccessDenied message is long.
+        return ("the stack's status could not be read; if the stack is being deleted, complete each "
+                "Terminating:Wait lifecycle action (docs/deploying.md: Deleting the stack). "
+                f"{type(error).__name__}: {error}")
+    log("stack status", status=status)
+    if status in STACK_GOING:
+        return None
+    return f"the stack is {status}, so CloudFormation removes this resource, not the stack"
 
 
 def remaining(autoscaling, group):
