@@ -2,8 +2,9 @@
 resources, execution with live events, then the doctor on failure or the smoke suite on request.
 
     python tools/deploy.py --stack-name NAME [--config dev.cfg] [--region R] [--bucket B] [--yes]
-                           [--allow-replacement LOGICAL_ID ...] [--smoke] [--update] [--tag KEY=VALUE ...]
-    python tools/deploy.py --plan-offline --base GIT_REF [--config dev.cfg]
+                           [--allow-replacement ID[:PROPERTY] ...] [--smoke] [--update] [--tag KEY=VALUE ...]
+    python tools/deploy.py --plan-offline --base GIT_REF [--config dev.cfg] [--template stack.yml]
+                           [--allow-replacement ID[:PROPERTY] ...]
     tox -e deploy -- ...   (the user's own AWS configuration: profiles, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
 Exit 0: deployed, or nothing to change; 1: the deploy or the smoke run failed (or was not executed);
@@ -48,14 +49,16 @@ def parse(argv):
     parser.add_argument("--stack-name", help="the stack to create or update")
     parser.add_argument("--config", type=pathlib.Path, default=ROOT / "dev.cfg",
                         help="Key=Value parameter file (default: dev.cfg)")
-    parser.add_argument("--template", type=pathlib.Path, default=ROOT / "stack.yml",
-                        help="template (default: stack.yml); cfn-lint reads the .cfnlintrc beside it")
+    parser.add_argument("--template", type=pathlib.Path,
+                        help="template (default: stack.yml; with --plan-offline, the one at the top of the config's "
+                             "checkout); cfn-lint reads the .cfnlintrc beside it")
     parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
     parser.add_argument("--bucket", help="an existing S3 bucket in the stack's region for the template (default: "
                                          f"{upload.BUCKET_NAME}, created on first use)")
     parser.add_argument("--yes", action="store_true", help="execute without asking (CI); needed without a terminal")
-    parser.add_argument("--allow-replacement", nargs="+", default=[], metavar="LOGICAL_ID",
-                        help="let the guard pass these stateful resources' replacement or removal")
+    parser.add_argument("--allow-replacement", nargs="+", default=[], metavar="ID[:PROPERTY]", type=allowance,
+                        help="let the guard pass a stateful resource's replacement or removal (ID), or only a "
+                             "replacement that these properties cause (ID:PROPERTY, *:PROPERTY)")
     parser.add_argument("--smoke", action="store_true", help="after a deploy, run the smoke suite against the stack")
     parser.add_argument("--update", action="store_true", help="only update: a missing stack is an error")
     parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
@@ -70,14 +73,42 @@ def parse(argv):
         parser.error("--stack-name is required (or --plan-offline --base GIT_REF)")
     if any("=" not in tag or tag.startswith("=") for tag in args.tag):
         parser.error("--tag takes KEY=VALUE")
+    if args.template is None and not args.plan_offline:
+        args.template = ROOT / "stack.yml"
     return args
+
+
+def allowance(text: str) -> str:
+    try:
+        plan.Allowance.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+# What only a live deploy uses: the offline plan reads git, never AWS, so these would be silently ignored.
+LIVE_ONLY = {"stack_name": "--stack-name", "region": "--region", "bucket": "--bucket", "yes": "--yes",
+             "smoke": "--smoke", "update": "--update", "tag": "--tag"}
+
+
+def plan_offline(args) -> int:
+    ignored = [option for name, option in LIVE_ONLY.items() if getattr(args, name)]
+    if ignored:
+        print(f"deploy: --plan-offline does not use {', '.join(ignored)} (it predicts from git, without AWS)",
+              file=sys.stderr, flush=True)
+        return UNUSABLE
+    from tools.deployment import offline  # only this mode needs it
+    return offline.run(args.base, args.config, frozenset(args.allow_replacement), template=args.template)
 
 
 def main(argv=None) -> int:
     args = parse(argv)
     if args.plan_offline:
-        from tools.deployment import offline  # only this mode needs it
-        return offline.run(args.base, args.config, frozenset(args.allow_replacement))
+        return plan_offline(args)
+    if args.base:
+        print("deploy: --base is for --plan-offline (a live deploy compares with the deployed stack)",
+              file=sys.stderr, flush=True)
+        return UNUSABLE
     try:
         return deploy(args, lambda: boto3.Session(region_name=args.region))
     except Unusable as error:
@@ -115,11 +146,10 @@ def deploy(args, new_session) -> int:
             ready = change_set.wait()
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             raise Unusable(one_line(error, f"preparing stack {args.stack_name} in {region}")) from None
-        if not ready:
-            say("no changes")
-            change_set.discard()
-            return DEPLOYED
-        return review_and_execute(args, session, cfn, change_set, region)
+        if ready:
+            return review_and_execute(args, session, cfn, change_set, region)
+        say("no changes")
+        change_set.discard()
     except KeyboardInterrupt:
         if change_set is None or change_set.arn is None or change_set.executed:
             raise
@@ -127,6 +157,8 @@ def deploy(args, new_session) -> int:
         print("\ndeploy: interrupted before execution; the change set was deleted, nothing changed",
               file=sys.stderr, flush=True)
         return FAILED
+    # A re-run to verify a deployment is exactly when --smoke is asked for.
+    return smoke(args.stack_name, region) if args.smoke else DEPLOYED
 
 
 def tags(pairs: list[str]) -> list[dict]:
@@ -137,8 +169,8 @@ def review_and_execute(args, session, cfn, change_set, region) -> int:
     changes = plan.from_change_set(change_set.changes())
     say(plan.render(changes))
     allowed = frozenset(args.allow_replacement)
-    for logical_id in sorted(allowed - {change.logical_id for change in changes if change.endangers}):
-        say(f"note: --allow-replacement {logical_id}: this change set neither replaces nor removes it")
+    for text in sorted(plan.unused(changes, allowed)):
+        say(f"note: --allow-replacement {text}: this change set neither replaces nor removes that")
     refusals = plan.guard(changes, allowed)
     if refusals:
         for refusal in refusals:

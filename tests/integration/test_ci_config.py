@@ -143,6 +143,10 @@ def test_pull_requests_get_the_offline_plan_against_their_base_branch():
     (["bug", "allow-replacement:ApplicationDatabase", "allow-replacement:", "allow-replacement:DatabaseSecret"],
      ["--allow-replacement", "ApplicationDatabase", "DatabaseSecret"]),
     (["two words", "allow-replacement:*"], ["--allow-replacement", "*"]),
+    # A cause: passed as one argument, whatever it holds (tools/deploy.py refuses what is no ID[:PROPERTY]).
+    (["allow-replacement:ApplicationDatabase:MultiAZ", "allow-replacement:*:AutoMinorVersionUpgrade",
+      "allow-replacement:$(touch pwned) ;x"],
+     ["--allow-replacement", "ApplicationDatabase:MultiAZ", "*:AutoMinorVersionUpgrade", "$(touch pwned) ;x"]),
 ])
 def test_the_plan_step_allows_exactly_the_labelled_replacements(tmp_path, labels, allowed):
     """The step's own script, run with a stand-in tox that records its arguments."""
@@ -152,8 +156,10 @@ def test_the_plan_step_allows_exactly_the_labelled_replacements(tmp_path, labels
     (tmp_path / "python").symlink_to(sys.executable)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "RECORD": str(tmp_path / "args"), "BASE_REF": "main",
            "LABELS": json.dumps(labels)}
-    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True)
+    (tmp_path / "*").write_text("")  # an unquoted * would expand to the files here
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True, cwd=tmp_path)
     assert (tmp_path / "args").read_text().splitlines() == ["-e", "plan", "--", "--base", "origin/main", *allowed]
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_probe():
@@ -161,7 +167,7 @@ def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_prob
     names = [step.get("name", "") for step in live]
     assert live[0]["with"]["fetch-depth"] == 0  # tags and the first parent
     [previous] = [step for step in live if step.get("id") == "previous"]
-    assert "git describe --tags --abbrev=0 HEAD^ 2>/dev/null || git rev-parse HEAD^" in previous["run"]
+    assert previous["env"]["BEFORE"] == "${{ github.event.before }}"  # through the environment, never pasted
     [deployed] = [step for step in live if step.get("id") == "previous-deployed"]
     assert deployed["run"].startswith("tox -e deploy -- ")
     assert '--template "$RUNNER_TEMP/previous/stack.yml"' in deployed["run"]
@@ -187,6 +193,80 @@ def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_prob
         < names.index(smoke["name"]) < cleanup
 
 
+def git_in(repo):
+    return ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
+            "-c", "commit.gpgsign=false"]
+
+
+def commits(repo, *messages):
+    """A new repository with one commit per message, each with its own dev.cfg; the ids, oldest first."""
+    subprocess.run([*git_in(repo), "init", "-q"], check=True)
+    ids = []
+    for number, message in enumerate(messages):
+        (repo / "dev.cfg").write_text(f"VpcId=vpc-old\nApplicationDesiredCount={number}\n")
+        subprocess.run([*git_in(repo), "add", "-A"], check=True)
+        subprocess.run([*git_in(repo), "commit", "-q", "-m", message], check=True)
+        ids.append(subprocess.run([*git_in(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                                  text=True).stdout.strip())
+    return ids
+
+
+def previous_release(tmp_path, repo, before):
+    """The `previous` step's own script; the commit it chose (its output) and what it wrote."""
+    [step] = [step for step in steps("live") if step.get("id") == "previous"]
+    runner_temp = tmp_path / f"runner-{len(list(tmp_path.iterdir()))}"
+    runner_temp.mkdir()
+    output = runner_temp / "github_output"
+    env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(output),
+           "VPC_ID": "vpc-ci", "APPLICATION_SUBNETS": "subnet-a,subnet-b", "BEFORE": before}
+    subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True, capture_output=True)
+    assert (runner_temp / "current.cfg").read_text().startswith("ApplicationDesiredCount=")
+    return output.read_text().split("=", 1)[1].strip(), (runner_temp / "previous.cfg").read_text()
+
+
+ZEROS = "0" * 40
+
+
+def test_the_previous_release_is_the_last_tag_else_the_push_base_else_the_first_parent(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    first, second, third, fourth = commits(repo, "one", "two", "three", "four")
+    # No tag: the commit main was at before a push of three commits, so all three are tested.
+    chosen, written = previous_release(tmp_path, repo, first)
+    assert chosen == first
+    assert written == "ApplicationDesiredCount=0\nVpcId=vpc-ci\nApplicationSubnets=subnet-a,subnet-b\n" \
+                      "ApplicationImageTag=latest\n"
+    # Not a real commit (a new branch: all zeros), unknown to the clone, not an ancestor, or nothing at all:
+    # the first parent.
+    for before in (ZEROS, "1" * 40, fourth, ""):
+        assert previous_release(tmp_path, repo, before)[0] == third, before
+    subprocess.run([*git_in(repo), "checkout", "-q", "-b", "forced", first], check=True)
+    (repo / "other").write_text("x")
+    subprocess.run([*git_in(repo), "add", "-A"], check=True)
+    subprocess.run([*git_in(repo), "commit", "-q", "-m", "force-pushed away"], check=True)
+    rewritten = subprocess.run([*git_in(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                               text=True).stdout.strip()
+    subprocess.run([*git_in(repo), "checkout", "-q", "-"], check=True)
+    assert previous_release(tmp_path, repo, rewritten)[0] == third  # a force push: not an ancestor
+    # A tag before this commit wins over both.
+    subprocess.run([*git_in(repo), "tag", "v1", second], check=True)
+    assert previous_release(tmp_path, repo, first)[0] == second
+
+
+def test_the_trailer_scan_covers_the_whole_push(tmp_path):
+    """The `allowed` step reads trailers over the same range the upgrade deploys: every commit of the push."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    before, *_ = commits(repo, "main before the push", "pushed 1\n\nAllow-Replacement: ApplicationDatabase:MultiAZ",
+                         "pushed 2", "pushed 3")
+    chosen, _ = previous_release(tmp_path, repo, before)
+    [allowed] = [step for step in steps("live") if step.get("id") == "allowed"]
+    output = tmp_path / "allowed_output"
+    env = {"PATH": "/usr/bin:/bin", "PREVIOUS": chosen, "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-e", "-o", "pipefail", "-c", allowed["run"]], cwd=repo, env=env, check=True)
+    assert output.read_text() == "ids=ApplicationDatabase:MultiAZ \n"
+
+
 def test_the_upgrade_allows_exactly_the_replacements_commit_trailers_name(tmp_path):
     """The `allowed` step's own script on a throwaway repository: trailers since the previous release only."""
     [allowed] = [step for step in steps("live") if step.get("id") == "allowed"]
@@ -196,14 +276,17 @@ def test_the_upgrade_allows_exactly_the_replacements_commit_trailers_name(tmp_pa
     messages = ["release\n\nAllow-Replacement: OldOne",  # before the previous release: not this upgrade's
                 "plain change",
                 "engine policy\n\nAllow-Replacement: ApplicationDatabase\nAllow-Replacement: DatabaseSecret",
-                "odd trailers\n\nAllow-Replacement: ApplicationDatabase, $(touch pwned)\nSigned-off-by: x <x@y.z>"]
+                "odd trailers\n\nAllow-Replacement: ApplicationDatabase, $(touch pwned)\nSigned-off-by: x <x@y.z>",
+                "causes\n\nAllow-Replacement: ApplicationDatabase:AutoMinorVersionUpgrade\n"
+                "Allow-Replacement: *:MultiAZ, Db:$(touch pwned), Db:A:B, :DBName, Db:"]
     for message in messages:
         subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
-    previous = subprocess.run([*git, "rev-parse", "HEAD~3"], check=True, capture_output=True, text=True).stdout.strip()
+    previous = subprocess.run([*git, "rev-parse", "HEAD~4"], check=True, capture_output=True, text=True).stdout.strip()
     output = tmp_path / "github_output"
     env = {"PATH": "/usr/bin:/bin", "PREVIOUS": previous, "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-e", "-o", "pipefail", "-c", allowed["run"]], cwd=tmp_path, env=env, check=True)
-    assert output.read_text().split("=", 1)[1].split() == ["ApplicationDatabase", "DatabaseSecret"]
+    assert output.read_text().split("=", 1)[1].split() == [
+        "ApplicationDatabase", "ApplicationDatabase:AutoMinorVersionUpgrade", "DatabaseSecret"]
     assert not (tmp_path / "pwned").exists()
 
 

@@ -165,15 +165,66 @@ def test_allowed_by_name_it_deploys_and_prints_the_outputs(aws, project, capsys)
     assert out.rstrip().endswith("PublicURL: http://todob-Appli-1.elb.amazonaws.com")
 
 
-def test_an_empty_change_set_is_no_changes_exit_0_and_deleted(aws, project, capsys):
+def test_a_cause_allowance_lets_a_conditional_database_update_through_and_names_what_it_did_not_need(
+        aws, project, capsys):
+    """The upgrade from before issue 16: AutoMinorVersionUpgrade true -> false is Conditional in the change set."""
+    minor_upgrades_off = cs.change("Modify", "ApplicationDatabase", "AWS::RDS::DBInstance", "Conditional", [
+        cs.detail("AutoMinorVersionUpgrade", "Conditionally")], policy="ReplaceAndSnapshot")
+    prepared(aws, [minor_upgrades_off])
+    aws.executed(*update("UPDATE_COMPLETE"))
+    aws.stack(name=cs.STACK_ID)
+    assert run(project, "--yes", "--allow-replacement", "ApplicationDatabase:AutoMinorVersionUpgrade",
+               "ApplicationDatabase:DBName") == deploy.DEPLOYED
+    out = capsys.readouterr().out
+    assert ("note: --allow-replacement ApplicationDatabase:DBName: this change set neither replaces nor removes "
+            "that") in out
+    assert "AutoMinorVersionUpgrade: this change set" not in out
+
+
+def test_a_cause_allowance_does_not_let_a_dbname_replacement_through(aws, project, capsys):
+    prepared(aws, [cs.DATABASE_REPLACED])
+    aws.discarded()
+    assert run(project, "--yes", "--allow-replacement", "ApplicationDatabase:DBName") == deploy.REFUSED
+    refused = capsys.readouterr().err.splitlines()[0]
+    assert "The allowance names DBName, not DBSubnetGroupName." in refused
+
+
+@pytest.mark.parametrize("allowance", ["*", "Db:", "$(touch x)"])
+def test_an_allowance_that_is_no_id_or_id_property_is_a_usage_error(allowance, capsys, monkeypatch):
+    monkeypatch.setattr(deploy.boto3, "Session", no_aws)
+    with pytest.raises(SystemExit) as exit_:
+        deploy.main(["--stack-name", cs.STACK, "--allow-replacement", allowance])
+    assert exit_.value.code == 2 and "is not LOGICAL_ID, LOGICAL_ID:PROPERTY or *:PROPERTY" in capsys.readouterr().err
+
+
+def no_changes(aws):
+    """An update whose change set holds nothing: deleted again."""
     aws.identity()
     aws.stack()
     aws.own_bucket()
     aws.uploaded()
     aws.change_set(reason=NO_CHANGES)
     aws.discarded()
+
+
+def test_an_empty_change_set_is_no_changes_exit_0_and_deleted(aws, project, capsys):
+    no_changes(aws)
     assert run(project, "--yes") == deploy.DEPLOYED
     assert capsys.readouterr().out.rstrip().endswith("no changes")
+
+
+@pytest.mark.parametrize("suite, code", [(0, deploy.DEPLOYED), (1, deploy.FAILED)])
+def test_with_smoke_and_no_changes_the_smoke_suite_still_runs(aws, project, capsys, monkeypatch, suite, code):
+    """A re-run to verify a deployment is exactly when someone asks for --smoke."""
+    no_changes(aws)
+    ran = []
+    monkeypatch.setattr(deploy.subprocess, "run", lambda command, **kw: ran.append(command) or
+                        types.SimpleNamespace(returncode=suite))
+    assert run(project, "--yes", "--smoke") == code
+    [command] = ran
+    assert command[-4:] == ["--stack-name", cs.STACK, "--region", cs.REGION]
+    out = capsys.readouterr().out
+    assert out.index("no changes") < out.index("smoke suite: ")
 
 
 def test_a_change_set_that_fails_otherwise_is_one_line_and_exit_2(aws, project, capsys):
@@ -384,6 +435,61 @@ def test_plan_offline_predicts_from_the_git_history_of_the_config(tmp_path, caps
     printed = capsys.readouterr().out
     assert "Database" in printed and "replace=True" in printed and "DBName" in printed
     assert ("REFUSED: Database" in printed) == (not allowed)
+
+
+@pytest.mark.parametrize("allowed, code", [((), deploy.REFUSED), (("Db:MultiAZ",), deploy.REFUSED),
+                                           (("Db:AutoMinorVersionUpgrade",), deploy.DEPLOYED),
+                                           (("*:AutoMinorVersionUpgrade",), deploy.DEPLOYED)])
+def test_plan_offline_honours_template_and_cause_allowances(tmp_path, capsys, monkeypatch, allowed, code):
+    """--template names another template of the checkout, planned at the base and in the working tree."""
+    for name in [name for name in os.environ if name.startswith("GIT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(deploy.boto3, "Session", no_aws)
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
+           "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "dev.cfg").write_text("")
+    (tmp_path / "infra").mkdir()
+    for upgrades in ("true", "false"):
+        (tmp_path / "infra" / "db.yml").write_text(
+            "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: mysql\n"
+            f"      DBInstanceClass: db.t4g.micro\n      AutoMinorVersionUpgrade: {upgrades}\n")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", upgrades], check=True)
+    arguments = ["--plan-offline", "--base", "HEAD~1", "--config", str(tmp_path / "dev.cfg"),
+                 "--template", str(tmp_path / "infra" / "db.yml")]
+    assert deploy.main([*arguments, *(["--allow-replacement", *allowed] if allowed else [])]) == code
+    printed = capsys.readouterr().out
+    assert "replace=Conditional" in printed and "AutoMinorVersionUpgrade [Conditionally]" in printed
+    if code == deploy.REFUSED:
+        assert printed.rstrip().endswith("--allow-replacement Db:AutoMinorVersionUpgrade")
+
+
+@pytest.mark.parametrize("options", [
+    ["--stack-name", "todobackend"], ["--smoke"], ["--yes"], ["--region", "eu-west-1"], ["--update"],
+    ["--bucket", "b"], ["--tag", "a=b"], ["--stack-name", "todobackend", "--yes"]])
+def test_plan_offline_refuses_the_options_of_a_live_deploy_in_one_line(options, capsys, monkeypatch):
+    monkeypatch.setattr(deploy.boto3, "Session", no_aws)
+    assert deploy.main(["--plan-offline", "--base", "HEAD", *options]) == deploy.UNUSABLE
+    named = [option for option in options if option.startswith("--")]
+    assert one_line(capsys.readouterr().err) == (
+        f"deploy: --plan-offline does not use {', '.join(named)} (it predicts from git, without AWS)")
+
+
+def test_base_without_plan_offline_is_refused(capsys, monkeypatch):
+    monkeypatch.setattr(deploy.boto3, "Session", no_aws)
+    assert deploy.main(["--stack-name", cs.STACK, "--base", "origin/main"]) == deploy.UNUSABLE
+    assert "--base is for --plan-offline" in one_line(capsys.readouterr().err)
+
+
+def test_plan_offline_says_a_config_outside_any_checkout_is_outside(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(deploy.boto3, "Session", no_aws)
+    outside = tmp_path / "x.cfg"
+    outside.write_text("")
+    assert deploy.main(["--plan-offline", "--base", "HEAD", "--config", str(outside)]) == deploy.UNUSABLE
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"the config {outside} is outside any git checkout, so it has no version at HEAD" in err
 
 
 def test_plan_offline_needs_a_base(capsys):

@@ -31,7 +31,8 @@ def test_a_replaced_database_is_refused_naming_the_property_and_what_happens_to_
     assert text.startswith("ApplicationDatabase (AWS::RDS::DBInstance) would be replaced because of DBName [Always]")
     assert "DBSubnetGroupName [Always] (ResourceReference ApplicationDatabaseSubnetGroup)" in text
     assert "new, empty database with a new endpoint" in text and "snapshot" in text
-    assert text.endswith("--allow-replacement ApplicationDatabase")
+    # The narrowest allowance that lets it through names each causing property.
+    assert text.endswith("--allow-replacement ApplicationDatabase:DBName ApplicationDatabase:DBSubnetGroupName")
 
 
 def test_conditional_counts_as_a_replacement():
@@ -49,6 +50,63 @@ def test_allowing_a_resource_by_name_lets_only_that_one_through():
     changes = read(cs.described([cs.DATABASE_REPLACED, cs.SECRET_REMOVED]))
     assert [r.change.logical_id for r in plan.guard(changes, {"ApplicationDatabase"})] == ["DatabaseSecret"]
     assert plan.guard(changes, {"ApplicationDatabase", "DatabaseSecret"}) == []
+
+
+# The upgrade the review found refused: AutoMinorVersionUpgrade true -> false, conditionally create-only in the RDS
+# schema, which a change set marks Conditional (cloudformation-coverage-roadmap#1788).
+MINOR_UPGRADES_OFF = cs.change("Modify", "ApplicationDatabase", "AWS::RDS::DBInstance", "Conditional", [
+    cs.detail("AutoMinorVersionUpgrade", "Conditionally")], policy="ReplaceAndSnapshot")
+DBNAME_TOO = cs.change("Modify", "ApplicationDatabase", "AWS::RDS::DBInstance", "True", [
+    cs.detail("DBName", "Always"), cs.detail("AutoMinorVersionUpgrade", "Conditionally"),
+    cs.detail("DBInstanceClass", "Never", "ParameterReference", "DatabaseInstanceClass")], policy="ReplaceAndSnapshot")
+
+
+def test_a_conditional_cause_is_refused_suggesting_only_that_property_and_what_the_reference_says():
+    [refusal] = plan.guard(read(cs.described([MINOR_UPGRADES_OFF])))
+    text = refusal.explain()
+    assert "possibly replaced (Conditional) because of AutoMinorVersionUpgrade [Conditionally]" in text
+    assert 'AutoMinorVersionUpgrade: the AWS::RDS::DBInstance reference gives it no "Update requires" line' in text
+    assert text.endswith("To accept this, run again with --allow-replacement ApplicationDatabase:AutoMinorVersionUpgrade")
+
+
+def test_an_allowance_naming_the_cause_lets_that_replacement_through():
+    changes = read(cs.described([*cs.NEW_IMAGE, MINOR_UPGRADES_OFF]))
+    assert plan.guard(changes, {"ApplicationDatabase:AutoMinorVersionUpgrade"}) == []
+    assert plan.guard(changes, {"*:AutoMinorVersionUpgrade"}) == []  # what fits in a 50-character label
+    assert len(plan.guard(changes, {"ApplicationDatabase:MultiAZ"})) == 1
+    assert len(plan.guard(changes, {"DatabaseSecret:AutoMinorVersionUpgrade"})) == 1  # another resource's
+
+
+def test_a_cause_allowance_does_not_cover_a_second_cause():
+    changes = read(cs.described([DBNAME_TOO]))
+    [refusal] = plan.guard(changes, {"ApplicationDatabase:AutoMinorVersionUpgrade"})
+    text = refusal.explain()
+    assert "The allowance names AutoMinorVersionUpgrade, not DBName." in text
+    assert text.endswith("--allow-replacement ApplicationDatabase:DBName ApplicationDatabase:AutoMinorVersionUpgrade")
+    # DBInstanceClass updates in place: it is not a cause to name.
+    assert plan.guard(changes, {"ApplicationDatabase:AutoMinorVersionUpgrade", "ApplicationDatabase:DBName"}) == []
+    assert plan.guard(changes, {"ApplicationDatabase"}) == []  # the bare id still allows everything
+
+
+def test_a_removal_needs_the_bare_id():
+    changes = read(cs.described([cs.SECRET_REMOVED]))
+    [refusal] = plan.guard(changes, {"DatabaseSecret:Name", "*:Name"})
+    assert refusal.explain().endswith("--allow-replacement DatabaseSecret")
+    assert plan.guard(changes, {"DatabaseSecret"}) == []
+    assert plan.guard([plan.Change("Dynamic", "Db", "AWS::RDS::DBInstance")], {"Db:DBName"}) != []
+
+
+@pytest.mark.parametrize("text", ["", "*", "Db:", ":DBName", "Db:DB Name", "Db:A:B", "$(touch x)", "1Db"])
+def test_an_allowance_that_is_neither_an_id_nor_id_property_is_refused(text):
+    with pytest.raises(ValueError, match="is not LOGICAL_ID, LOGICAL_ID:PROPERTY or \\*:PROPERTY"):
+        plan.Allowance.parse(text)
+
+
+def test_an_allowance_that_names_nothing_endangered_is_reported_unused():
+    changes = read(cs.described([MINOR_UPGRADES_OFF]))
+    assert plan.unused(changes, ["ApplicationDatabase:AutoMinorVersionUpgrade", "ApplicationDatabase:MultiAZ",
+                                 "ApplicationDatabase", "DatabaseSecret"]) == [
+        "ApplicationDatabase:MultiAZ", "DatabaseSecret"]
 
 
 def test_a_new_image_replaces_the_task_definition_and_nothing_stateful():

@@ -6,6 +6,7 @@ the working tree. The real cases start from the project's own stack.yml and dev.
 relies on in the schema, so a schema update that changes the answer shows up here first.
 """
 import io
+import re
 import json
 import os
 import subprocess
@@ -114,6 +115,24 @@ def test_multi_az_is_conditional_as_the_schema_and_change_sets_say(tmp_path, cap
     assert cause("MultiAZ", "Conditionally", "ParameterReference", "DatabaseMultiAZ") in lines["ApplicationDatabase"]
     assert real(tmp_path, capsys, dev_cfg=REAL_DEV_CFG + "DatabaseMultiAZ=true\n",
                 allowed=["ApplicationDatabase"])[0] == offline.OK
+
+
+def test_the_upgrade_past_issue_16_passes_with_a_cause_allowance_that_a_dbname_change_does_not(tmp_path, capsys):
+    """AutoMinorVersionUpgrade true -> false (the pre-session stack to main): Conditional, allowed by naming the
+    cause; the same allowance does not let a DBName change in the same update through."""
+    assert ("AutoMinorVersionUpgrade",) in update_behaviour(DB).conditional
+    allowance = ["ApplicationDatabase:AutoMinorVersionUpgrade"]
+    before = {"stack.yml": edited(REAL_STACK, "AutoMinorVersionUpgrade: false", "AutoMinorVersionUpgrade: true"),
+              "dev.cfg": REAL_DEV_CFG}
+    code, lines, printed, _ = plan(tmp_path, capsys, before, {"stack.yml": REAL_STACK, "dev.cfg": REAL_DEV_CFG})
+    assert code == offline.REFUSED and "replace=Conditional" in lines["ApplicationDatabase"]
+    assert printed.rstrip().endswith("--allow-replacement ApplicationDatabase:AutoMinorVersionUpgrade")
+    code, _, printed, _ = plan(tmp_path, capsys, before, {"stack.yml": REAL_STACK, "dev.cfg": REAL_DEV_CFG}, allowance)
+    assert code == offline.OK and "REFUSED" not in printed
+    renamed = edited(REAL_STACK, "      DBName: todobackend\n", "      DBName: todos\n")
+    code, _, printed, _ = plan(tmp_path, capsys, before, {"stack.yml": renamed, "dev.cfg": REAL_DEV_CFG}, allowance)
+    assert code == offline.REFUSED
+    assert "The allowance names AutoMinorVersionUpgrade, not DBName." in printed
 
 
 def test_a_renamed_db_subnet_group_replaces_the_database(tmp_path, capsys):
@@ -278,7 +297,22 @@ def test_outside_a_git_checkout_is_unusable(tmp_path, capsys):
     (tmp_path / "dev.cfg").write_text(REAL_DEV_CFG)
     out = io.StringIO()
     code = offline.run("HEAD", tmp_path / "dev.cfg", frozenset(), out=out)
-    assert out.getvalue() == "" and "is not in a git checkout" in unusable(code, capsys.readouterr().err)
+    err = unusable(code, capsys.readouterr().err)
+    assert out.getvalue() == "" and f"the config {tmp_path / 'dev.cfg'} is outside any git checkout" in err
+
+
+def test_a_template_outside_the_configs_checkout_is_unusable(tmp_path, capsys):
+    (tmp_path / "elsewhere.yml").write_text(REAL_STACK)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "dev.cfg").write_text(REAL_DEV_CFG)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "config")
+    out = io.StringIO()
+    code = offline.run("HEAD", repo / "dev.cfg", frozenset(), out=out, template=tmp_path / "elsewhere.yml")
+    err = unusable(code, capsys.readouterr().err)
+    assert out.getvalue() == "" and f"the template {tmp_path / 'elsewhere.yml'} is outside the git checkout" in err
 
 
 def test_a_missing_dev_cfg_is_unusable(tmp_path, capsys):
@@ -367,3 +401,37 @@ def test_a_type_without_a_schema_may_be_replaced_by_any_change(tmp_path, capsys)
     code, lines, printed, _ = small(tmp_path, capsys, stack(1), stack(2))
     assert "replace=Conditional" in lines["Thing"]
     assert "note: Thing: cfn-lint has no schema for Vendor::Made::Up; any change may replace it" in printed
+
+
+# The sample in docs/deploying.md ("Plan a pull request offline") is this run's output: a pull request that changes
+# DBName and the image tag, planned against origin/main.
+DEPLOYING = STACK.parent / "docs" / "deploying.md"
+
+
+def documented_run(tmp_path, capsys):
+    repo = tmp_path / "documented"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for stack, dev_cfg in ((REAL_STACK, REAL_DEV_CFG),
+                           (edited(REAL_STACK, "      DBName: todobackend\n", "      DBName: todos\n"),
+                            edited(REAL_DEV_CFG, "ApplicationImageTag=97e4abf", "ApplicationImageTag=abc1234"))):
+        (repo / "stack.yml").write_text(stack)
+        (repo / "dev.cfg").write_text(dev_cfg)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "version")
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD~1")
+    out = io.StringIO()
+    code = offline.run("origin/main", repo / "dev.cfg", frozenset(), out=out)
+    assert capsys.readouterr().err == ""
+    return code, out.getvalue()
+
+
+def test_the_documented_offline_plan_is_what_the_offline_plan_prints(tmp_path, capsys):
+    code, printed = documented_run(tmp_path, capsys)
+    assert code == offline.REFUSED
+    docs = DEPLOYING.read_text()
+    # The base commit's id differs in every repository: take the documented one.
+    documented_commit = re.search(r"Offline plan: origin/main \(([0-9a-f]{12})\)", docs)
+    assert documented_commit, "docs/deploying.md has no offline plan sample"
+    printed = re.sub(r"(?<=origin/main \()[0-9a-f]{12}", documented_commit[1], printed)
+    assert f"```text\n{printed}```" in docs

@@ -5,6 +5,7 @@ Both the live deploy (from DescribeChangeSet) and the offline plan (predicted fr
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # The types whose replacement or removal loses what users keep, and what it does to it. CloudFormation creates
@@ -27,6 +28,40 @@ STATEFUL = {
 }
 # CloudFormation decides some changes only when it executes them; on a stateful resource that may be a replacement.
 UNDECIDED = "Dynamic"
+# What CloudFormation's "AWS::RDS::DBInstance" reference page says about the update of properties the resource schema
+# lists as conditionally create-only (change sets mark them Conditional even where the page promises an update in
+# place: cloudformation-coverage-roadmap#1788), so a refusal says what the user weighs: the page gives MultiAZ
+# "Update requires: No interruption" and these others no "Update requires" line at all.
+DOCUMENTED = {
+    ("AWS::RDS::DBInstance", "MultiAZ"): 'the AWS::RDS::DBInstance reference says "Update requires: No interruption"',
+    **{("AWS::RDS::DBInstance", name): "the AWS::RDS::DBInstance reference gives it no \"Update requires\" line"
+       for name in ("AutoMinorVersionUpgrade", "BackupRetentionPeriod", "DBParameterGroupName",
+                    "PreferredMaintenanceWindow")},
+}
+ALLOWANCE = re.compile(r"(?P<id>[A-Za-z][A-Za-z0-9]*|\*)(?::(?P<cause>[A-Za-z][A-Za-z0-9]*))?")
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """`--allow-replacement` ID (any replacement or removal of that resource), ID:PROPERTY (a replacement caused by
+    that property alone, or with other allowed ones), or *:PROPERTY (that property on any stateful resource: a GitHub
+    label holds 50 characters, too few for some ID:PROPERTY pairs)."""
+    logical_id: str
+    cause: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Allowance:
+        found = ALLOWANCE.fullmatch(text)
+        if not found or (found["id"] == "*" and not found["cause"]):
+            raise ValueError(f"{text!r} is not LOGICAL_ID, LOGICAL_ID:PROPERTY or *:PROPERTY")
+        return cls(found["id"], found["cause"] or "")
+
+    def covers(self, change: Change) -> bool:
+        """Whether this allowance alone names the change's resource as a whole."""
+        return not self.cause and self.logical_id == change.logical_id
+
+    def names_cause_of(self, change: Change) -> bool:
+        return bool(self.cause) and self.logical_id in (change.logical_id, "*")
 
 
 @dataclass(frozen=True)
@@ -66,10 +101,21 @@ class Change:
         """Replaced, possibly replaced, removed, or decided only at execution."""
         return self.replaces or self.action in ("Remove", UNDECIDED)
 
+    @property
+    def recreating(self) -> tuple[str, ...]:
+        """The properties that make it a replacement (RequiresRecreation Always or Conditionally), each once."""
+        return tuple(dict.fromkeys(cause.name for cause in self.causes if cause.recreates))
+
 
 @dataclass(frozen=True)
 class Refusal:
     change: Change
+    allowed: tuple[str, ...] = ()   # the causes an ID:PROPERTY allowance named; the others stop it
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The causing properties no allowance named."""
+        return tuple(name for name in self.change.recreating if name not in self.allowed)
 
     def explain(self) -> str:
         change = self.change
@@ -77,9 +123,22 @@ class Refusal:
             change.action, "replaced" if change.replacement == "True" else "possibly replaced (Conditional)")
         causing = [c.describe() for c in change.causes if c.recreates]
         because = f" because of {', '.join(causing)}" if causing else ""
-        return (f"{change.logical_id} ({change.resource_type}) would be {what}{because}: "
-                f"{STATEFUL[change.resource_type]}. "
-                f"To accept this, run again with --allow-replacement {change.logical_id}")
+        documented = [f"{name}: {DOCUMENTED[change.resource_type, name]}" for name in change.recreating
+                      if (change.resource_type, name) in DOCUMENTED]
+        documented_text = f" ({'; '.join(documented)})" if documented else ""
+        allowed = (f" The allowance names {', '.join(self.allowed)}, not {', '.join(self.missing)}."
+                   if self.allowed else "")
+        return (f"{change.logical_id} ({change.resource_type}) would be {what}{because}{documented_text}: "
+                f"{STATEFUL[change.resource_type]}.{allowed} To accept this, run again with "
+                f"--allow-replacement {self.suggestion()}")
+
+    def suggestion(self) -> str:
+        """The narrowest allowance that lets it through: each causing property when the change is a replacement by
+        property, else the whole resource (a removal has no property)."""
+        change = self.change
+        if change.action == "Modify" and change.recreating:
+            return " ".join(f"{change.logical_id}:{name}" for name in change.recreating)
+        return change.logical_id
 
 
 def from_change_set(changes: list[dict]) -> list[Change]:
@@ -101,10 +160,30 @@ def from_change_set(changes: list[dict]) -> list[Change]:
     return planned
 
 
-def guard(changes: list[Change], allowed: set[str] | frozenset[str] = frozenset()) -> list[Refusal]:
-    """The stateful resources this plan would replace or remove and nobody allowed by name."""
-    return [Refusal(change) for change in changes
-            if change.resource_type in STATEFUL and change.logical_id not in allowed and change.endangers]
+def guard(changes: list[Change], allowed=()) -> list[Refusal]:
+    """The stateful resources this plan would replace or remove that no allowance lets through: ID allows any
+    replacement or removal of that resource; ID:PROPERTY (or *:PROPERTY) a replacement only when every property
+    causing it is named. A removal or a change decided at execution has no property: only ID allows it."""
+    allowances = [Allowance.parse(text) for text in allowed]
+    refusals = []
+    for change in changes:
+        if change.resource_type not in STATEFUL or not change.endangers:
+            continue
+        if any(allowance.covers(change) for allowance in allowances):
+            continue
+        named = {allowance.cause for allowance in allowances if allowance.names_cause_of(change)}
+        if change.action == "Modify" and change.recreating and set(change.recreating) <= named:
+            continue
+        refusals.append(Refusal(change, tuple(name for name in change.recreating if name in named)))
+    return refusals
+
+
+def unused(changes: list[Change], allowed) -> list[str]:
+    """The allowances that name nothing this plan would replace or remove (a typo, or a change that went away)."""
+    endangered = [change for change in changes if change.endangers]
+    return [text for text, allowance in ((text, Allowance.parse(text)) for text in allowed)
+            if not any(allowance.covers(change) or (allowance.names_cause_of(change) and allowance.cause in
+                                                     change.recreating) for change in endangered)]
 
 
 def render(changes: list[Change]) -> str:
