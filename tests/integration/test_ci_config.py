@@ -9,6 +9,7 @@ import sys
 import pytest
 import yaml
 
+from tests.support.git_repo import commit, git, new_repository
 from tools import doctor, taskcat_smoke
 
 pytestmark = pytest.mark.selftest
@@ -193,22 +194,11 @@ def test_the_live_job_tests_the_upgrade_from_the_previous_release_under_the_prob
         < names.index(smoke["name"]) < cleanup
 
 
-def git_in(repo):
-    return ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
-            "-c", "commit.gpgsign=false"]
-
-
 def commits(repo, *messages):
     """A new repository with one commit per message, each with its own dev.cfg; the ids, oldest first."""
-    subprocess.run([*git_in(repo), "init", "-q"], check=True)
-    ids = []
-    for number, message in enumerate(messages):
-        (repo / "dev.cfg").write_text(f"VpcId=vpc-old\nApplicationDesiredCount={number}\n")
-        subprocess.run([*git_in(repo), "add", "-A"], check=True)
-        subprocess.run([*git_in(repo), "commit", "-q", "-m", message], check=True)
-        ids.append(subprocess.run([*git_in(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
-                                  text=True).stdout.strip())
-    return ids
+    new_repository(repo)
+    return [commit(repo, message, {"dev.cfg": f"VpcId=vpc-old\nApplicationDesiredCount={number}\n"})
+            for number, message in enumerate(messages)]
 
 
 def previous_release(tmp_path, repo, before):
@@ -229,7 +219,6 @@ ZEROS = "0" * 40
 
 def test_the_previous_release_is_the_last_tag_else_the_push_base_else_the_first_parent(tmp_path):
     repo = tmp_path / "repo"
-    repo.mkdir()
     first, second, third, fourth = commits(repo, "one", "two", "three", "four")
     # No tag: the commit main was at before a push of three commits, so all three are tested.
     chosen, written = previous_release(tmp_path, repo, first)
@@ -240,23 +229,18 @@ def test_the_previous_release_is_the_last_tag_else_the_push_base_else_the_first_
     # the first parent.
     for before in (ZEROS, "1" * 40, fourth, ""):
         assert previous_release(tmp_path, repo, before)[0] == third, before
-    subprocess.run([*git_in(repo), "checkout", "-q", "-b", "forced", first], check=True)
-    (repo / "other").write_text("x")
-    subprocess.run([*git_in(repo), "add", "-A"], check=True)
-    subprocess.run([*git_in(repo), "commit", "-q", "-m", "force-pushed away"], check=True)
-    rewritten = subprocess.run([*git_in(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
-                               text=True).stdout.strip()
-    subprocess.run([*git_in(repo), "checkout", "-q", "-"], check=True)
+    git(repo, "checkout", "-q", "-b", "forced", first)
+    rewritten = commit(repo, "force-pushed away", {"other": "x"})
+    git(repo, "checkout", "-q", "-")
     assert previous_release(tmp_path, repo, rewritten)[0] == third  # a force push: not an ancestor
     # A tag before this commit wins over both.
-    subprocess.run([*git_in(repo), "tag", "v1", second], check=True)
+    git(repo, "tag", "v1", second)
     assert previous_release(tmp_path, repo, first)[0] == second
 
 
 def test_the_trailer_scan_covers_the_whole_push(tmp_path):
     """The `allowed` step reads trailers over the same range the upgrade deploys: every commit of the push."""
     repo = tmp_path / "repo"
-    repo.mkdir()
     before, *_ = commits(repo, "main before the push", "pushed 1\n\nAllow-Replacement: ApplicationDatabase:MultiAZ",
                          "pushed 2", "pushed 3")
     chosen, _ = previous_release(tmp_path, repo, before)
@@ -270,9 +254,7 @@ def test_the_trailer_scan_covers_the_whole_push(tmp_path):
 def test_the_upgrade_allows_exactly_the_replacements_commit_trailers_name(tmp_path):
     """The `allowed` step's own script on a throwaway repository: trailers since the previous release only."""
     [allowed] = [step for step in steps("live") if step.get("id") == "allowed"]
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
-           "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "init", "-q"], check=True)
+    new_repository(tmp_path)
     messages = ["release\n\nAllow-Replacement: OldOne",  # before the previous release: not this upgrade's
                 "plain change",
                 "engine policy\n\nAllow-Replacement: ApplicationDatabase\nAllow-Replacement: DatabaseSecret",
@@ -280,8 +262,8 @@ def test_the_upgrade_allows_exactly_the_replacements_commit_trailers_name(tmp_pa
                 "causes\n\nAllow-Replacement: ApplicationDatabase:AutoMinorVersionUpgrade\n"
                 "Allow-Replacement: *:MultiAZ, Db:$(touch pwned), Db:A:B, :DBName, Db:"]
     for message in messages:
-        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
-    previous = subprocess.run([*git, "rev-parse", "HEAD~4"], check=True, capture_output=True, text=True).stdout.strip()
+        commit(tmp_path, message)
+    previous = git(tmp_path, "rev-parse", "HEAD~4")
     output = tmp_path / "github_output"
     env = {"PATH": "/usr/bin:/bin", "PREVIOUS": previous, "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-e", "-o", "pipefail", "-c", allowed["run"]], cwd=tmp_path, env=env, check=True)
@@ -292,10 +274,9 @@ def test_the_upgrade_allows_exactly_the_replacements_commit_trailers_name(tmp_pa
 
 def test_an_upgrade_without_trailers_allows_nothing(tmp_path):
     [allowed] = [step for step in steps("live") if step.get("id") == "allowed"]
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
-    subprocess.run([*git, "init", "-q"], check=True)
+    new_repository(tmp_path)
     for message in ("release", "change"):
-        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
+        commit(tmp_path, message)
     output = tmp_path / "github_output"
     env = {"PATH": "/usr/bin:/bin", "PREVIOUS": "HEAD~1", "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-e", "-o", "pipefail", "-c", allowed["run"]], cwd=tmp_path, env=env, check=True)

@@ -1,7 +1,5 @@
 """tools/deploy.py from its command line to its exit code, on CloudFormation, S3 and STS answers checked by
 botocore's Stubber (every request and every answer against the service model, in the order the deploy sends)."""
-import os
-import subprocess
 import sys
 import types
 
@@ -9,6 +7,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from tests.support import change_sets as cs
+from tests.support.git_repo import commit, new_repository, without_outer_repository
 from tools import deploy
 from tools.deployment import events, upload
 
@@ -418,19 +417,13 @@ def test_a_cfn_lint_finding_stops_before_any_aws_call(project, capsys, monkeypat
 @pytest.mark.parametrize("allowed, code", [((), deploy.REFUSED), (("--allow-replacement", "Database"), deploy.DEPLOYED)])
 def test_plan_offline_predicts_from_the_git_history_of_the_config(tmp_path, capsys, monkeypatch, allowed, code):
     """The command CI runs on pull requests, end to end on a throwaway repository: DBName is create-only."""
-    for name in [name for name in os.environ if name.startswith("GIT_")]:
-        monkeypatch.delenv(name)  # run from a git hook, these would point git at the project
+    without_outer_repository(monkeypatch)
     monkeypatch.setattr(deploy.boto3, "Session", no_aws)
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
-           "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    (tmp_path / "dev.cfg").write_text("")
+    new_repository(tmp_path)
     for name in ("todos", "items"):
-        (tmp_path / "stack.yml").write_text(
+        commit(tmp_path, name, {"dev.cfg": "", "stack.yml": (
             "Resources:\n  Database:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
-            f"      Engine: mysql\n      DBInstanceClass: db.t4g.micro\n      DBName: {name}\n")
-        subprocess.run([*git, "add", "-A"], check=True)
-        subprocess.run([*git, "commit", "-q", "-m", name], check=True)
+            f"      Engine: mysql\n      DBInstanceClass: db.t4g.micro\n      DBName: {name}\n")})
     assert deploy.main(["--plan-offline", "--base", "HEAD~1", "--config", str(tmp_path / "dev.cfg"), *allowed]) == code
     printed = capsys.readouterr().out
     assert "Database" in printed and "replace=True" in printed and "DBName" in printed
@@ -442,20 +435,13 @@ def test_plan_offline_predicts_from_the_git_history_of_the_config(tmp_path, caps
                                            (("*:AutoMinorVersionUpgrade",), deploy.DEPLOYED)])
 def test_plan_offline_honours_template_and_cause_allowances(tmp_path, capsys, monkeypatch, allowed, code):
     """--template names another template of the checkout, planned at the base and in the working tree."""
-    for name in [name for name in os.environ if name.startswith("GIT_")]:
-        monkeypatch.delenv(name)
+    without_outer_repository(monkeypatch)
     monkeypatch.setattr(deploy.boto3, "Session", no_aws)
-    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
-           "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    (tmp_path / "dev.cfg").write_text("")
-    (tmp_path / "infra").mkdir()
+    new_repository(tmp_path)
     for upgrades in ("true", "false"):
-        (tmp_path / "infra" / "db.yml").write_text(
+        commit(tmp_path, upgrades, {"dev.cfg": "", "infra/db.yml": (
             "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: mysql\n"
-            f"      DBInstanceClass: db.t4g.micro\n      AutoMinorVersionUpgrade: {upgrades}\n")
-        subprocess.run([*git, "add", "-A"], check=True)
-        subprocess.run([*git, "commit", "-q", "-m", upgrades], check=True)
+            f"      DBInstanceClass: db.t4g.micro\n      AutoMinorVersionUpgrade: {upgrades}\n")})
     arguments = ["--plan-offline", "--base", "HEAD~1", "--config", str(tmp_path / "dev.cfg"),
                  "--template", str(tmp_path / "infra" / "db.yml")]
     assert deploy.main([*arguments, *(["--allow-replacement", *allowed] if allowed else [])]) == code

@@ -8,12 +8,11 @@ relies on in the schema, so a schema update that changes the answer shows up her
 import io
 import re
 import json
-import os
-import subprocess
 
 import pytest
 
 from tests.support.template import DEV_CFG, STACK
+from tests.support.git_repo import commit, git, new_repository, without_outer_repository
 from tools.deployment import offline
 from tools.deployment.evaluate import Evaluated
 from tools.deployment.plan import Cause, guard, render
@@ -27,30 +26,15 @@ REAL_DEV_CFG = DEV_CFG.read_text()
 
 @pytest.fixture(autouse=True)
 def _no_outer_repository(monkeypatch):
-    """Run from a git hook, GIT_DIR and friends would point every git command here at the project."""
-    for name in [name for name in os.environ if name.startswith("GIT_")]:
-        monkeypatch.delenv(name)
-
-
-def git(repo, *arguments):
-    subprocess.run(["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.invalid",
-                    "-c", "commit.gpgsign=false", *arguments], check=True, capture_output=True)
+    without_outer_repository(monkeypatch)
 
 
 def plan(tmp_path, capsys, before: dict, after: dict, allowed=(), base="HEAD~1"):
     """Exit code, plan lines by logical id, the whole output, and stderr of the offline plan from before to after,
     in a new repository under tmp_path."""
-    repo = tmp_path / f"repo-{len(list(tmp_path.iterdir()))}"
-    repo.mkdir()
-    git(repo, "init", "-q")
+    repo = new_repository(tmp_path / f"repo-{len(list(tmp_path.iterdir()))}")
     for files in (before, after):
-        for name, text in files.items():
-            if text is None:
-                (repo / name).unlink()
-            else:
-                (repo / name).write_text(text)
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "--allow-empty", "-m", "version")
+        commit(repo, files=files)
     out = io.StringIO()
     code = offline.run(base, repo / "dev.cfg", frozenset(allowed), out=out)
     printed = out.getvalue()
@@ -303,12 +287,8 @@ def test_outside_a_git_checkout_is_unusable(tmp_path, capsys):
 
 def test_a_template_outside_the_configs_checkout_is_unusable(tmp_path, capsys):
     (tmp_path / "elsewhere.yml").write_text(REAL_STACK)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    (repo / "dev.cfg").write_text(REAL_DEV_CFG)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "config")
+    repo = new_repository(tmp_path / "repo")
+    commit(repo, "config", {"dev.cfg": REAL_DEV_CFG})
     out = io.StringIO()
     code = offline.run("HEAD", repo / "dev.cfg", frozenset(), out=out, template=tmp_path / "elsewhere.yml")
     err = unusable(code, capsys.readouterr().err)
@@ -409,16 +389,11 @@ DEPLOYING = STACK.parent / "docs" / "deploying.md"
 
 
 def documented_run(tmp_path, capsys):
-    repo = tmp_path / "documented"
-    repo.mkdir()
-    git(repo, "init", "-q")
+    repo = new_repository(tmp_path / "documented")
     for stack, dev_cfg in ((REAL_STACK, REAL_DEV_CFG),
                            (edited(REAL_STACK, "      DBName: todobackend\n", "      DBName: todos\n"),
                             edited(REAL_DEV_CFG, "ApplicationImageTag=97e4abf", "ApplicationImageTag=abc1234"))):
-        (repo / "stack.yml").write_text(stack)
-        (repo / "dev.cfg").write_text(dev_cfg)
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", "version")
+        commit(repo, files={"stack.yml": stack, "dev.cfg": dev_cfg})
     git(repo, "update-ref", "refs/remotes/origin/main", "HEAD~1")
     out = io.StringIO()
     code = offline.run("origin/main", repo / "dev.cfg", frozenset(), out=out)
